@@ -1,0 +1,65 @@
+# Two commands for a fresh machine (see README.md):
+#   make book   install everything pinned into .venv and build the HTML book into _build/html
+#   make test   the same install, then the whole test suite
+# Everything is installed from the package registries (PyPI, npm, Debian); nothing else is fetched.
+
+PYTHON  ?= python3
+VENV    := .venv
+PY      := $(VENV)/bin/python
+PIP     := $(PY) -m pip --disable-pip-version-check -qq
+STAMP   := $(VENV)/.installed
+VENDOR  := _static/vendor
+JOBS    ?= 2
+
+.PHONY: help install book test test-unit test-notebooks labs labs-check bench browser clean
+
+help:
+	@echo "make book   build the HTML book into _build/html (installs into .venv first)"
+	@echo "make test   run every test: library, notebooks (nbval), labs, grading, book build"
+	@echo "make labs   regenerate labs/ from solutions/"
+	@echo "make bench  print the notebook timing table (benchmarks/)"
+
+install: $(STAMP) $(VENDOR)/.installed
+
+# torch is pinned by itself first: 2.13.0 is a CPU build; an unpinned torch pulls a CUDA build.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -c constraints.txt torch==2.13.0
+	$(PIP) install -c constraints.txt -e ".[dev,book]"
+	touch $@
+
+# MathJax, RequireJS and the widget manager come from npm and are served by the book itself.
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
+	cp -r node_modules/mathjax/es5 $(VENDOR)/mathjax
+	cp node_modules/requirejs/require.js $(VENDOR)/require.js
+	cp node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js $(VENDOR)/embed-amd.js
+	touch $@
+
+# Headless Chromium (Debian package) renders the built pages in the browser tests.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+book: install
+	rm -rf _build
+	$(VENV)/bin/jupyter-book build --all -W -n --keep-going .
+	@echo
+	@echo "The book is in _build/html: open file://$(CURDIR)/_build/html/index.html"
+
+labs: install
+	$(PY) -m dlcourse labs build
+
+labs-check: install
+	$(PY) -m dlcourse labs build --check
+
+test: install browser
+	$(PY) -m pytest -n $(JOBS) --dist loadfile --nbval --nbval-current-env
+
+bench: install
+	$(PY) benchmarks/notebook_times.py
+
+clean:
+	rm -rf _build $(VENDOR) .pytest_cache

@@ -1,0 +1,12 @@
+"""dlcourse: the helper library of the course *Training deep neural networks*.
+
+Submodules, one concept each: :mod:`dlcourse.init` (weight initializers), :mod:`dlcourse.nn`
+(model builders), :mod:`dlcourse.probes` (activation and gradient statistics of any model),
+:mod:`dlcourse.viz` and :mod:`dlcourse.widgets` (figures and explorers), :mod:`dlcourse.data`,
+:mod:`dlcourse.train`, and :mod:`dlcourse.grading` (lab checks and the autograder).
+"""
+
+from dlcourse.runtime import device, generator, seed
+
+__all__ = ["device", "generator", "seed", "__version__"]
+__version__ = "0.1.0"

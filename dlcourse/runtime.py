@@ -1,0 +1,63 @@
+"""Where tensors live and how random numbers are drawn.
+
+Every demo in the book and every lab draws its random numbers on the CPU from an explicitly seeded
+:class:`torch.Generator`, then moves the result to :func:`device`. The same seed therefore gives the
+same numbers on a laptop CPU and on a GPU, and stored notebook outputs stay reproducible.
+
+See the book: Weight initialization (the 100-layer experiments use these helpers).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+__all__ = ["device", "seed", "generator"]
+
+
+def device() -> torch.device:
+    """Return ``cuda`` when a GPU is present, otherwise ``cpu``.
+
+    Set the environment variable ``DLCOURSE_DEVICE`` (``cpu`` or ``cuda``) to override the choice.
+    """
+    wanted = os.environ.get("DLCOURSE_DEVICE")
+    if wanted:
+        if wanted not in ("cpu", "cuda"):
+            raise ValueError(f"DLCOURSE_DEVICE={wanted!r}: use 'cpu' or 'cuda', or unset it")
+        if wanted == "cuda" and not torch.cuda.is_available():
+            raise ValueError("DLCOURSE_DEVICE='cuda' but no CUDA device is available: unset it")
+        return torch.device(wanted)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def generator(seed: int) -> torch.Generator:
+    """A CPU :class:`torch.Generator` seeded with ``seed``: pass it as ``generator=`` to initializers."""
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    return torch.Generator(device="cpu").manual_seed(seed)
+
+
+def seed(value: int = 0) -> torch.Generator:
+    """Seed Python, NumPy and PyTorch, make kernels deterministic, and return a seeded CPU generator.
+
+    TF32 matrix products are switched off on GPUs so that results stay close to the CPU's float32.
+
+    Args:
+        value: the seed, a non-negative int.
+
+    Returns:
+        ``generator(value)``, for code that wants an explicit generator.
+    """
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"seed must be a non-negative int, got {value!r}")
+    random.seed(value)
+    np.random.seed(value % 2**32)
+    torch.manual_seed(value)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+    return generator(value)
