@@ -1,0 +1,106 @@
+"""Running a question's tests against a student and turning outcomes into a status and a message.
+
+Statuses, in the order the autograder reports them: ``passed``, ``failed`` (an answer is wrong),
+``error`` (the student's code raised), ``not_implemented`` (it still raises
+``NotImplementedError``), ``missing`` (the function or cell is not there), ``timeout``, ``crashed``
+(the student's process died).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from dlcourse.grading.expect import Failure
+from dlcourse.grading.registry import TestCase
+from dlcourse.grading.student import Student, StudentProblem
+
+__all__ = ["STATUSES", "Outcome", "QuestionResult", "problem_result", "run_question", "run_test"]
+
+STATUSES = ("passed", "failed", "error", "not_implemented", "missing", "timeout", "crashed")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one test."""
+
+    test: str
+    status: str
+    message: str
+    hidden: bool = False
+
+
+@dataclass
+class QuestionResult:
+    """The result of one question: its status, points, message and the tests that ran."""
+
+    question: str
+    status: str
+    points: float
+    max_points: float
+    message: str
+    outcomes: list[Outcome]
+
+    def to_dict(self) -> dict:
+        return {
+            "status": self.status,
+            "points": self.points,
+            "max_points": self.max_points,
+            "message": self.message,
+            "tests": [
+                {"name": o.test, "status": o.status, "message": o.message, "hidden": o.hidden}
+                for o in self.outcomes
+            ],
+        }
+
+
+def run_test(test: TestCase, student: Student) -> Outcome:
+    """Run one test; a wrong answer, a student error and a broken judge are told apart."""
+    try:
+        test.func(student)
+    except Failure as exc:
+        return Outcome(test.name, "failed", str(exc), test.hidden)
+    except StudentProblem as exc:
+        return Outcome(test.name, exc.status, exc.message, test.hidden)
+    except AssertionError as exc:
+        return Outcome(test.name, "failed", str(exc) or f"{test.name} failed", test.hidden)
+    except Exception as exc:  # the answer had a form the test could not judge
+        msg = f"the answer could not be checked ({type(exc).__name__}: {exc}); check what your code returns"
+        return Outcome(test.name, "failed", msg, test.hidden)
+    return Outcome(test.name, "passed", "", test.hidden)
+
+
+def run_question(
+    question: str,
+    tests: Sequence[TestCase],
+    student: Student,
+    max_points: float = 0.0,
+    stand_ins: Mapping[str, str] | None = None,
+) -> QuestionResult:
+    """Run ``tests`` in order, stopping at the first one that does not pass.
+
+    Points are all or nothing: a question is worth ``max_points`` when every test passes.
+    ``stand_ins`` (name → ``"module:attribute"``) replace the student's answers to *other*
+    questions while these tests run (see :meth:`~dlcourse.grading.registry.Lab.share`).
+    """
+    if not tests:
+        raise ValueError(f"question {question!r} has no tests")
+    outcomes: list[Outcome] = []
+    try:
+        with student.isolated(stand_ins or {}):
+            for test in tests:
+                outcome = run_test(test, student)
+                outcomes.append(outcome)
+                if outcome.status != "passed":
+                    return QuestionResult(question, outcome.status, 0.0, max_points, outcome.message, outcomes)
+    except StudentProblem as exc:  # the process died while stand-ins were put in or taken out
+        outcomes.append(Outcome("(isolation)", exc.status, exc.message))
+        return QuestionResult(question, exc.status, 0.0, max_points, exc.message, outcomes)
+    message = f"all {len(outcomes)} tests passed"
+    return QuestionResult(question, "passed", float(max_points), max_points, message, outcomes)
+
+
+def problem_result(question: str, problem: StudentProblem, max_points: float) -> QuestionResult:
+    """A question that could not be tested at all (cell missing, crashed before the tests, ...)."""
+    return QuestionResult(question, problem.status, 0.0, max_points, problem.message, [])
+

@@ -1,0 +1,256 @@
+"""The grader's side of a student's child process: start it, feed it cells, call functions, enforce limits.
+
+Limits (:class:`Limits`): wall time per cell and per question, address space of the child, bytes it
+may write (its printed output included). A child that overruns its time is killed and reported as a
+``timeout``; one that dies is reported as ``crashed`` with the last lines it printed. A fresh child
+can be started and brought back to the same state by re-running the cells that succeeded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from dlcourse.grading.student import (
+    NotImplementedByStudent,
+    Student,
+    StudentCrashed,
+    StudentMissing,
+    StudentRaised,
+    StudentTimeout,
+)
+from dlcourse.grading.wire import CallInfo, decode, encode
+
+__all__ = ["Limits", "RemoteStudent", "Session"]
+
+_PROBLEMS = {
+    "not_implemented": NotImplementedByStudent,
+    "error": StudentRaised,
+    "missing": StudentMissing,
+}
+_MAX_REPLY_BYTES = 256 * 2**20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one student's code.
+
+    Attributes:
+        question_seconds: wall time for all calls of one question's tests (``None``: the lab's).
+        cell_seconds: wall time for running one notebook cell.
+        memory_mb: address-space limit of the child process (``None``: no limit).
+        output_bytes: the most bytes the child may write to any file, its output included.
+    """
+
+    question_seconds: float | None = None
+    cell_seconds: float = 60.0
+    memory_mb: int | None = 6144
+    output_bytes: int = 4 * 2**20
+
+    def __post_init__(self):
+        for name in ("question_seconds", "cell_seconds", "memory_mb", "output_bytes"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"Limits.{name} must be positive, got {value!r}")
+
+
+def _child_limits(limits: Limits):
+    def apply() -> None:  # runs in the child between fork and exec
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes))
+        if limits.memory_mb is not None:
+            size = limits.memory_mb * 2**20
+            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+    return apply
+
+
+class Session:
+    """One child process running one student's code."""
+
+    def __init__(self, limits: Limits = Limits()):
+        self.limits = limits
+        self._dir = tempfile.TemporaryDirectory(prefix="dlcourse-grade-")
+        self._proc: subprocess.Popen | None = None
+        self._buffer = b""
+
+    def start(self) -> None:
+        """Start a fresh child (any previous one is killed)."""
+        self.close_child()
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        workdir = Path(self._dir.name)
+        self._log = open(workdir / "output.log", "wb")
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(workdir),
+            "MPLBACKEND": "Agg",
+            "OMP_NUM_THREADS": "1",
+            "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        cmd = [sys.executable, "-I", "-m", "dlcourse.grading.sandbox", str(req_r), str(resp_w)]
+        self._proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+            pass_fds=(req_r, resp_w), cwd=workdir, env=env, start_new_session=True,
+            preexec_fn=_child_limits(self.limits),
+        )
+        os.close(req_r)
+        os.close(resp_w)
+        self._req = os.fdopen(req_w, "w", encoding="utf-8")
+        self._resp = resp_r
+        self._buffer = b""
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def request(self, message: dict, timeout: float) -> Any:
+        """Send ``message`` and wait up to ``timeout`` seconds for the reply."""
+        if not self.alive:
+            raise StudentCrashed(self._death_message())
+        try:
+            self._req.write(encode(message) + "\n")
+            self._req.flush()
+        except (BrokenPipeError, OSError):
+            raise StudentCrashed(self._death_message()) from None
+        return decode(self._read_line(time.monotonic() + timeout, timeout))
+
+    def _read_line(self, deadline: float, timeout: float) -> bytes:
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.close_child()
+                raise StudentTimeout(f"your code ran longer than the {timeout:g} s allowed and was stopped")
+            ready, _, _ = select.select([self._resp], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(self._resp, 1 << 20)
+            if not chunk:
+                raise StudentCrashed(self._death_message())
+            self._buffer += chunk
+            if len(self._buffer) > _MAX_REPLY_BYTES:
+                self.close_child()
+                raise StudentCrashed("your code returned more data than the grader accepts (256 MB)")
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
+
+    def _death_message(self) -> str:
+        code = None
+        if self._proc is not None:
+            try:
+                code = self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.close_child()
+        if code is not None and code < 0:
+            name = signal.Signals(-code).name
+            why = {"SIGXFSZ": f" (it wrote more than {self.limits.output_bytes} bytes of output)",
+                   "SIGKILL": " (killed, e.g. for using too much memory)"}.get(name, "")
+            cause = f"was killed by {name}{why}"
+        else:
+            cause = f"exited with code {code}"
+        tail = self.output_tail()
+        return f"the process running your code {cause}" + (f"; its last output: {tail}" if tail else "")
+
+    def output_tail(self, limit: int = 400) -> str:
+        """The last ``limit`` characters the child printed."""
+        path = Path(self._dir.name) / "output.log"
+        if not path.exists():
+            return ""
+        with open(path, "rb") as fh:
+            fh.seek(max(0, path.stat().st_size - limit))
+            return fh.read().decode("utf-8", "replace").strip()
+
+    def exec_cell(self, code: str, label: str, timeout: float) -> dict:
+        """Run one cell; returns ``{"status": "ok"|"error"|"not_implemented", "message": ...}``."""
+        return self.request({"op": "exec", "code": code, "label": label}, timeout)
+
+    def call(self, name: str, args: list, kwargs: dict, timeout: float) -> CallInfo:
+        """Call the student's ``name``; raises a :class:`StudentProblem` for what went wrong."""
+        reply = self.request({"op": "call", "name": name, "args": args, "kwargs": kwargs}, timeout)
+        if "problem" in reply:
+            problem = reply["problem"]
+            raise _PROBLEMS.get(problem.get("status"), StudentRaised)(str(problem.get("message")))
+        ok = reply["ok"]
+        return CallInfo(ok["value"], list(ok["args_after"]), ok["returned_arg"])
+
+    def source(self, name: str, timeout: float = 10.0) -> str:
+        return str(self.request({"op": "source", "name": name}, timeout).get("ok", ""))
+
+    def swap(self, names: dict[str, str], timeout: float = 30.0) -> None:
+        reply = self.request({"op": "swap", "names": names}, timeout)
+        if "problem" in reply:
+            raise StudentRaised(reply["problem"]["message"])
+
+    def close_child(self) -> None:
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                try:
+                    os.killpg(self._proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self._proc.wait()
+            self._req.close()
+            os.close(self._resp)
+            self._log.close()
+            self._proc = None
+
+    def close(self) -> None:
+        self.close_child()
+        self._dir.cleanup()
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class RemoteStudent(Student):
+    """A :class:`Student` whose code runs in a :class:`Session`, with a time budget for all calls."""
+
+    def __init__(self, session: Session, seconds: float):
+        self._session = session
+        self._left = seconds
+        self._budget = seconds
+
+    def call_info(self, name: str, *args: Any, **kwargs: Any) -> CallInfo:
+        if self._left <= 0:
+            raise StudentTimeout(f"this question's tests may take {self._budget:g} s of your code's time in all")
+        start = time.monotonic()
+        try:
+            return self._session.call(name, list(args), dict(kwargs), timeout=self._left)
+        except StudentTimeout:
+            raise StudentTimeout(
+                f"{name} ran longer than the {self._budget:g} s this question allows and was stopped"
+            ) from None
+        finally:
+            self._left -= time.monotonic() - start
+
+    def source(self, name: str) -> str:
+        return self._session.source(name)
+
+    @contextlib.contextmanager
+    def isolated(self, names: dict[str, str]) -> Iterator[None]:
+        if not names:
+            yield
+            return
+        self._session.swap(names)
+        try:
+            yield
+        finally:
+            if self._session.alive:
+                self._session.swap({})
+
