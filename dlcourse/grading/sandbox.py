@@ -22,7 +22,6 @@ import inspect
 import linecache
 import os
 import sys
-import traceback
 
 __all__ = ["main", "strip_magics"]
 
@@ -44,9 +43,9 @@ def _exec_cell(namespace: dict, code: str, label: str) -> dict:
     except NotImplementedError as exc:
         return {"status": "not_implemented", "message": f"the cell raised NotImplementedError({str(exc)!r})"}
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included: the cell failed
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == f"<{label}>"]
-        where = f" at line {frames[-1].lineno}" if frames else ""
-        return {"status": "error", "message": f"{type(exc).__name__}: {exc}{where}"}
+        from dlcourse.grading.student import describe_exception
+
+        return {"status": "error", "message": describe_exception(exc).removeprefix("raised ")}
     return {"status": "ok", "message": ""}
 
 
@@ -88,6 +87,15 @@ def _display(*objects, **_ignored) -> None:
         print(repr(obj))
 
 
+def _flush_output() -> None:
+    """Flush what the student printed; past the output limit the flush fails, which is not fatal."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:
+            pass
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     req_fd, resp_fd = int(argv[0]), int(argv[1])
@@ -112,8 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             reply = _swap(namespace, request, saved)
         else:
             reply = {"problem": {"status": "error", "message": f"unknown request {op!r}"}}
-        sys.stdout.flush()
-        sys.stderr.flush()
+        _flush_output()
         responses.write(encode(reply) + "\n")
         responses.flush()
     return 0

@@ -9,6 +9,7 @@ Tests never touch student objects directly. They call ``student.name(*args)`` on
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
 import traceback
 from collections.abc import Iterator, Mapping, MutableMapping
@@ -25,6 +26,7 @@ __all__ = [
     "StudentProblem",
     "StudentRaised",
     "StudentTimeout",
+    "describe_exception",
     "invoke",
     "resolve",
     "swap_names",
@@ -79,6 +81,13 @@ def _student_frames(tb) -> str:
     return f" (line {last.lineno} of {where}: `{(last.line or '').strip()}`)"
 
 
+def describe_exception(exc: BaseException) -> str:
+    """``raised TypeError: ... (line 3 of your cell for q2: `...`)``, or the output limit explained."""
+    if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
+        return "printed or wrote more output than the grader allows; print less (e.g. not inside loops)"
+    return f"raised {type(exc).__name__}: {exc}{_student_frames(exc.__traceback__)}"
+
+
 def invoke(fn: Any, name: str, args: list, kwargs: dict) -> CallInfo:
     """Call ``fn`` with materialized ``args``/``kwargs`` and convert what comes back to plain data.
 
@@ -95,8 +104,7 @@ def invoke(fn: Any, name: str, args: list, kwargs: dict) -> CallInfo:
     except NotImplementedError as exc:
         raise NotImplementedByStudent(f"{name} still raises NotImplementedError({str(exc)!r})") from None
     except Exception as exc:  # the student's bug, reported in teaching terms
-        where = _student_frames(exc.__traceback__)
-        raise StudentRaised(f"{name} raised {type(exc).__name__}: {exc}{where}") from None
+        raise StudentRaised(f"{name} {describe_exception(exc)}") from None
     try:
         value = to_plain(result)
         after = [to_plain(a) if _is_tensor(a) else None for a in real_args]

@@ -1,0 +1,185 @@
+"""Unit tests of the grading pieces: plain-data wire, regions and lab generation, check, reports."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+
+import nbformat
+import numpy as np
+import pytest
+import torch
+
+from dlcourse.grading import check, open_lab
+from dlcourse.grading.authoring import render_lab, strip_hidden, stub_source
+from dlcourse.grading.check import run_check
+from dlcourse.grading.notebook import SourceError, load_source, regions
+from dlcourse.grading.student import LocalStudent, NotImplementedByStudent, StudentMissing, StudentRaised
+from dlcourse.grading.wire import NotPlainData, decode, empty, encode, materialize, seeded, tensor, to_plain
+
+SOURCE = "solutions/lab01_initialization.ipynb"
+
+
+# ---------------------------------------------------------------- wire
+
+
+def test_encode_decode_round_trip_keeps_arrays_and_special_floats():
+    data = {"a": np.arange(6, dtype=np.float32).reshape(2, 3), "b": [1, 2.5, float("nan"), float("-inf")], "c": None}
+    back = decode(encode(data))
+    assert back["a"].dtype == np.float32 and np.array_equal(back["a"], data["a"])
+    assert back["b"][:2] == [1, 2.5] and math.isnan(back["b"][2]) and back["b"][3] == float("-inf")
+    assert back["c"] is None
+
+
+def test_decode_refuses_pickled_object_arrays():
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"x": 1}], dtype=object), allow_pickle=True)
+    import base64
+
+    line = json.dumps({"__ndarray__": base64.b64encode(buf.getvalue()).decode()})
+    with pytest.raises(ValueError):  # numpy refuses to unpickle with allow_pickle=False
+        decode(line)
+
+
+def test_to_plain_converts_tensors_and_refuses_objects():
+    assert to_plain((torch.ones(2), 3, np.float64(1.5))) == [pytest.approx(np.ones(2)), 3, 1.5]
+    assert isinstance(to_plain(torch.ones(2))[0], np.floating)
+    with pytest.raises(NotPlainData, match="returned a function"):
+        to_plain(lambda: 1)
+    with pytest.raises(NotPlainData, match="string keys"):
+        to_plain({1: 2})
+
+
+def test_specs_materialize_into_real_objects():
+    t = materialize(empty(3, 4, dtype="float64"))
+    assert t.shape == (3, 4) and t.dtype == torch.float64
+    g1, g2 = materialize(seeded(5)), materialize(seeded(5))
+    assert torch.equal(torch.randn(3, generator=g1), torch.randn(3, generator=g2))
+    assert torch.equal(materialize(tensor([1, 2])), torch.tensor([1.0, 2.0]))
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        empty(2, dtype="complex64")
+
+
+# ---------------------------------------------------------------- regions and lab generation
+
+
+def test_regions_split_and_report_bad_markers():
+    src = "a\n### BEGIN SOLUTION\nb\n### END SOLUTION\nc"
+    assert regions(src, "### BEGIN SOLUTION", "### END SOLUTION") == [("a", False), ("b", True), ("c", False)]
+    with pytest.raises(SourceError, match="never closed"):
+        regions("### BEGIN SOLUTION\nx", "### BEGIN SOLUTION", "### END SOLUTION", 3)
+    with pytest.raises(SourceError, match="without a"):
+        regions("x\n### END SOLUTION", "### BEGIN SOLUTION", "### END SOLUTION", 3)
+
+
+def test_stub_keeps_indentation_and_says_what_to_do():
+    src = "def f(x):\n    y = 1\n    ### BEGIN SOLUTION\n    return x + y\n    ### END SOLUTION"
+    out = stub_source(src, "Lab 1, q9: implement f")
+    assert out == 'def f(x):\n    y = 1\n    # YOUR CODE HERE\n    raise NotImplementedError("Lab 1, q9: implement f")'
+    compile(out, "stub", "exec")
+
+
+def test_strip_hidden_removes_only_the_hidden_region():
+    src = "### BEGIN HIDDEN TESTS\nsecret()\n### END HIDDEN TESTS\ncheck('q1')"
+    assert strip_hidden(src) == "check('q1')"
+
+
+def test_generated_lab_has_no_solutions_hidden_tests_or_outputs():
+    text = render_lab(load_source(SOURCE))
+    nb = nbformat.reads(text, as_version=4)
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text and "hidden_test" not in text
+    assert "receptive_field *= size" not in text and "math.sqrt(2.0 / fan)" not in text
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+    stubs = [c for c in code if c.metadata.get("dlcourse", {}).get("role") == "solution"]
+    assert len(stubs) == 4 and all('raise NotImplementedError("Lab 1, q' in c.source for c in stubs)
+
+
+def test_labs_folder_is_in_sync_with_solutions():
+    from dlcourse.grading.authoring import build_labs
+
+    stale = build_labs(check=True)
+    assert stale == [], f"labs/ is stale: run `make labs` and commit ({stale})"
+
+
+def test_source_validation_names_the_problem(tmp_path):
+    nb = nbformat.read(SOURCE, as_version=4)
+    nb.cells[3].metadata["dlcourse"]["question"] = "q9"
+    bad = tmp_path / "lab01_initialization.ipynb"
+    nbformat.write(nb, bad)
+    with pytest.raises(SourceError, match="question 'q9' is not one of"):
+        load_source(bad)
+    nb.metadata.pop("dlcourse")
+    nbformat.write(nb, bad)
+    with pytest.raises(SourceError, match="metadata.dlcourse.lab is missing"):
+        load_source(bad)
+
+
+# ---------------------------------------------------------------- students and check
+
+
+def _kaiming(fan_index):
+    def kaiming_normal_(tensor, mode="fan_in", generator=None):
+        if mode not in ("fan_in", "fan_out"):
+            raise ValueError(mode)
+        fan = tensor.shape[fan_index] if mode == "fan_in" else tensor.shape[1 - fan_index]
+        with torch.no_grad():
+            return tensor.normal_(0, math.sqrt(2 / fan), generator=generator)
+
+    return kaiming_normal_
+
+
+def kaiming_uniform_(tensor, mode="fan_in", generator=None):
+    fan = tensor.shape[1] if mode == "fan_in" else tensor.shape[0]
+    with torch.no_grad():
+        return tensor.uniform_(-math.sqrt(6 / fan), math.sqrt(6 / fan), generator=generator)
+
+
+def test_local_student_reports_problems_by_kind():
+    def stub(x):
+        raise NotImplementedError("Lab 1, q1: implement f")
+
+    def broken(x):
+        return x.nonexistent
+
+    student = LocalStudent({"stub": stub, "broken": broken})
+    with pytest.raises(NotImplementedByStudent, match="still raises NotImplementedError"):
+        student.stub(1)
+    with pytest.raises(StudentRaised, match="broken raised AttributeError"):
+        student.broken(1)
+    with pytest.raises(StudentMissing, match="not defined"):
+        student.absent(1)
+
+
+def test_check_explains_a_wrong_fan_in_teaching_terms(capsys):
+    open_lab("lab01_initialization")
+    result, _ = run_check("q3", _kaiming(0), kaiming_uniform_)
+    assert result.status == "failed"
+    assert "is 0.0885" in result.message and "expected 0.0625" in result.message and "did you use fan_out?" in result.message
+
+
+def test_check_passes_a_right_answer_and_prints(capsys):
+    open_lab("lab01_initialization")
+    check("q3", _kaiming(1), kaiming_uniform_)
+    out = capsys.readouterr().out
+    assert out.splitlines()[-1] == "q3: passed all 4 checks. The autograder runs more (hidden) tests."
+
+
+def test_check_names_unknown_questions():
+    open_lab("lab01_initialization")
+    with pytest.raises(ValueError, match="no question 'q7'; its questions are q1, q2, q3, q4"):
+        run_check("q7")
+
+
+def test_check_flags_library_calls():
+    open_lab("lab01_initialization")
+
+    def xavier_normal_(tensor, gain=1.0, generator=None):
+        return torch.nn.init.xavier_normal_(tensor, gain=gain, generator=generator)
+
+    def xavier_uniform_(tensor, gain=1.0, generator=None):
+        return torch.nn.init.xavier_uniform_(tensor, gain=gain, generator=generator)
+
+    result, _ = run_check("q2", xavier_normal_, xavier_uniform_)
+    assert result.status == "failed" and "uses `torch.nn.init`" in result.message
