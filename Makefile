@@ -8,7 +8,9 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 PIP     := $(PY) -m pip --disable-pip-version-check -qq
 STAMP   := $(VENV)/.installed
-VENDOR  := _static/vendor
+# Vendored browser scripts, copied into the built book as _build/html/_static/vendor/ (html_extra_path
+# in _config.yml). Not under ./_static: Jupyter Book puts every .js found there on every page.
+VENDOR  := node_modules/.book-static/_static/vendor
 JOBS    ?= 2
 
 .PHONY: help install book test test-unit test-notebooks labs labs-check bench browser clean
@@ -29,12 +31,19 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $@
 
 # MathJax, RequireJS and the widget manager come from npm and are served by the book itself.
+# (npm ci empties node_modules, so the vendored copy is always rebuilt with it.) The widget manager
+# looks its icon fonts up beside its RequireJS module URL, @jupyter-widgets/html-manager/dist/ under
+# RequireJS's baseUrl, which _config.yml sets to _static/vendor/.
 $(VENDOR)/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	rm -rf _static/vendor && { rmdir _static 2>/dev/null || true; }  # the former location, see VENDOR
 	rm -rf $(VENDOR) && mkdir -p $(VENDOR)
 	cp -r node_modules/mathjax/es5 $(VENDOR)/mathjax
 	cp node_modules/requirejs/require.js $(VENDOR)/require.js
 	cp node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js $(VENDOR)/embed-amd.js
+	mkdir -p $(VENDOR)/@jupyter-widgets/html-manager/dist
+	cd node_modules/@jupyter-widgets/html-manager/dist && \
+	  cp *.woff2 *.woff *.ttf *.eot *.svg $(CURDIR)/$(VENDOR)/@jupyter-widgets/html-manager/dist/
 	touch $@
 
 # Headless Chromium (Debian package) renders the built pages in the browser tests.
