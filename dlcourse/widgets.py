@@ -1,0 +1,190 @@
+"""Interactive explorers for the book, with a static picture where widgets cannot run.
+
+:func:`init_explorer` lets a reader pick an initialization scheme, its scale, the activation and
+the depth of a deep tanh/ReLU stack, and redraws the per-layer activation histograms. The figure
+itself comes from :func:`explorer_figure`, a pure function of the settings (seeded, CPU), so it is
+tested without a browser; the widget only wires controls to it.
+
+Offline books: a rendered HTML page runs no Python, and where the widget JavaScript is missing it
+cannot draw the controls either. ``init_explorer(static=True)`` therefore also displays a plain
+PNG of the initial settings in the cell's output, so the page always shows the picture.
+
+See the book: Weight initialization.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from typing import Any, Literal
+
+import torch
+from matplotlib.figure import Figure
+
+from dlcourse.nn import deep_stack
+from dlcourse.probes import ActivationStats
+from dlcourse.runtime import generator
+from dlcourse.viz import plot_layer_histograms
+
+__all__ = ["ACTIVATION_CHOICES", "SCHEMES", "explorer_figure", "explorer_stats", "init_explorer",
+           "scheme_std"]
+
+SCHEMES = ("normal(σ)", "xavier", "kaiming", "lecun")
+ACTIVATION_CHOICES = ("tanh", "relu", "sigmoid", "identity")
+Scheme = Literal["normal(σ)", "xavier", "kaiming", "lecun"]
+_RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}  # shared x-range where outputs are bounded
+_MAX_DEPTH = 20
+
+
+def scheme_std(scheme: Scheme, scale: float, fan_in: int, fan_out: int) -> float:
+    """The weight std of a scheme, times ``scale``:
+
+    .. math::
+        \\sigma = s \\cdot \\begin{cases} 1 & \\text{normal}(\\sigma)\\ (s \\text{ is } \\sigma)\\\\
+        \\sqrt{2/(n_{in}+n_{out})} & \\text{xavier} \\\\ \\sqrt{2/n_{in}} & \\text{kaiming} \\\\
+        \\sqrt{1/n_{in}} & \\text{lecun} \\end{cases}
+
+    Args:
+        scheme: one of :data:`SCHEMES`. scale: :math:`s > 0`. fan_in, fan_out: the layer's fans.
+
+    Returns:
+        The standard deviation, a float.
+    """
+    base = {"normal(σ)": 1.0, "xavier": math.sqrt(2.0 / (fan_in + fan_out)),
+            "kaiming": math.sqrt(2.0 / fan_in), "lecun": math.sqrt(1.0 / fan_in)}
+    if scheme not in base:
+        raise ValueError(f"scheme={scheme!r}: use one of {', '.join(map(repr, SCHEMES))}")
+    return scale * base[scheme]
+
+
+def _check(depth: int, width: int, batch: int, activation: str, scheme: str, scale: float,
+           seed: int) -> None:
+    for name, value in (("depth", depth), ("width", width), ("batch", batch)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    if activation not in ACTIVATION_CHOICES:
+        raise ValueError(f"activation={activation!r}: use one of "
+                         f"{', '.join(map(repr, ACTIVATION_CHOICES))}")
+    if scheme not in SCHEMES:
+        raise ValueError(f"scheme={scheme!r}: use one of {', '.join(map(repr, SCHEMES))}")
+    if not isinstance(scale, (int, float)) or not (scale > 0 and math.isfinite(scale)):
+        raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+
+
+def explorer_stats(depth: int = 6, width: int = 512, batch: int = 16, activation: str = "tanh",
+                   scheme: Scheme = "xavier", scale: float = 1.0, seed: int = 0) -> ActivationStats:
+    """Run a seeded batch :math:`X \\sim N(0, 1)^{batch \\times width}` through
+    ``deep_stack(depth, width, activation)`` with weights :math:`N(0, \\sigma^2)`,
+    :math:`\\sigma` = :func:`scheme_std`, and return the per-layer statistics (no gradients).
+
+    Args: as :func:`explorer_figure`.
+
+    Returns:
+        The detached :class:`~dlcourse.probes.ActivationStats`, one record per layer.
+    """
+    _check(depth, width, batch, activation, scheme, scale, seed)
+    gen = generator(seed)
+    std = scheme_std(scheme, scale, width, width)
+    model = deep_stack(depth=depth, width=width, activation=activation, weight_std=std,
+                       generator=gen)
+    X = torch.randn(batch, width, generator=gen)  # (N, D) like the lecture's randn(16, 4096)
+    with torch.no_grad(), ActivationStats(model, range=_RANGES.get(activation)) as stats:
+        model(X)
+    return stats
+
+
+def explorer_figure(depth: int = 6, width: int = 512, batch: int = 16, activation: str = "tanh",
+                    scheme: Scheme = "xavier", scale: float = 1.0, seed: int = 0) -> Figure:
+    """The explorer's picture for one set of settings: one activation histogram per layer.
+
+    The lecture's demo is ``width=4096, batch=16, activation="tanh"`` with
+    ``scheme="normal(σ)"`` and ``scale`` 0.01 (vanishing), 0.05 (saturating), or ``"xavier"``
+    ("just right"); the default width 512 keeps a redraw well under a second.
+
+    Args:
+        depth: number of layers (>= 1). width: units per layer. batch: examples in the batch.
+        activation: one of :data:`ACTIVATION_CHOICES`.
+        scheme: one of :data:`SCHEMES`; ``"normal(σ)"`` uses ``scale`` as the std itself.
+        scale: the std for ``"normal(σ)"``, a multiplier of the scheme's std otherwise (> 0).
+        seed: seeds both the weights and the input batch.
+
+    Returns:
+        A figure with ``depth`` histogram axes (see :func:`~dlcourse.viz.plot_layer_histograms`).
+
+    See the book: Weight initialization.
+    """
+    stats = explorer_stats(depth, width, batch, activation, scheme, scale, seed)
+    label = f"σ = {scale:.3g}" if scheme == "normal(σ)" else f"{scheme} × {scale:.3g}"
+    return plot_layer_histograms(stats, title=f"{label}, {activation}, width {width}",
+                                 range=_RANGES.get(activation))
+
+
+def _png(fig: Figure) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)  # 80 dpi: a quick redraw, still sharp on screen
+    return buffer.getvalue()
+
+
+def _display_output(png: bytes) -> dict[str, Any]:
+    """An nbformat display_data output holding ``png``; set on ``Output.outputs`` directly, which
+    works inside a kernel and in plain Python (tests) alike."""
+    return {"output_type": "display_data", "metadata": {},
+            "data": {"image/png": base64.b64encode(png).decode("ascii"),
+                     "text/plain": "<explorer figure>"}}
+
+
+def init_explorer(depth: int = 6, width: int = 512, batch: int = 16, activation: str = "tanh",
+                  scheme: Scheme = "xavier", scale: float = 1.0, seed: int = 0,
+                  static: bool = True) -> Any:
+    """An ipywidgets explorer of initialization: scheme, scale, activation and depth -> histograms.
+
+    Controls: ``init`` (Dropdown of :data:`SCHEMES`), ``scale`` (FloatLogSlider, 1e-3 to 10: the
+    std for ``normal(σ)``, a multiplier otherwise), ``activation`` (Dropdown of
+    :data:`ACTIVATION_CHOICES`) and ``depth`` (IntSlider 1 to 20). Each change redraws
+    :func:`explorer_figure` into an Output widget.
+
+    Args:
+        depth, width, batch, activation, scheme, scale, seed: the initial settings (width, batch
+            and seed stay fixed), as in :func:`explorer_figure`.
+        static: also display a static PNG of the initial settings through ``IPython.display``, for
+            rendered books where widget JavaScript does not run.
+
+    Returns:
+        The ``ipywidgets.VBox``; its ``controls`` attribute maps ``"scheme"``, ``"scale"``,
+        ``"activation"``, ``"depth"`` to the control widgets, and ``output`` is the Output widget.
+
+    See the book: Weight initialization.
+    """
+    import ipywidgets as W
+    from IPython.display import Image, display
+
+    _check(depth, width, batch, activation, scheme, scale, seed)
+    controls = {
+        "scheme": W.Dropdown(options=SCHEMES, value=scheme, description="init"),
+        "scale": W.FloatLogSlider(value=scale, base=10, min=min(-3, math.floor(math.log10(scale))),
+                                  max=max(1, math.ceil(math.log10(scale))), step=0.05,
+                                  description="scale", readout_format=".3g"),
+        "activation": W.Dropdown(options=ACTIVATION_CHOICES, value=activation,
+                                 description="activation"),
+        "depth": W.IntSlider(value=depth, min=1, max=max(_MAX_DEPTH, depth), description="depth"),
+    }
+    output = W.Output()
+
+    def redraw(change: Any = None) -> bytes:
+        settings = {key: control.value for key, control in controls.items()}
+        png = _png(explorer_figure(width=width, batch=batch, seed=seed, **settings))
+        output.outputs = (_display_output(png),)
+        return png
+
+    first = redraw()
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    box = W.VBox([W.HBox([controls["scheme"], controls["scale"]]),
+                  W.HBox([controls["activation"], controls["depth"]]), output])
+    box.controls, box.output = controls, output
+    if static:
+        display(Image(data=first, format="png"))
+    return box
