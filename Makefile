@@ -13,13 +13,13 @@ STAMP   := $(VENV)/.installed
 VENDOR  := node_modules/.book-static/_static/vendor
 JOBS    ?= 2
 
-.PHONY: help install book test test-unit test-notebooks labs labs-check bench browser clean
+.PHONY: help install book test labs labs-check bench browser clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (installs into .venv first)"
 	@echo "make test   run every test: library, notebooks (nbval), labs, grading, book build"
 	@echo "make labs   regenerate labs/ from solutions/"
-	@echo "make bench  print the notebook timing table (benchmarks/)"
+	@echo "make bench  print timing tables: notebooks, grading throughput (benchmarks/)"
 
 install: $(STAMP) $(VENDOR)/.installed
 
@@ -69,6 +69,7 @@ test: install browser
 
 bench: install
 	$(PY) benchmarks/notebook_times.py
+	$(PY) benchmarks/grading_throughput.py
 
 clean:
 	rm -rf _build $(VENDOR) .pytest_cache
