@@ -205,13 +205,10 @@ def xavier_uniform_(
 
     See the book: Weight initialization.
     """
-    _check_tensor(tensor)
-    _check_real("gain", gain, minimum=0.0)
-    if _is_empty(tensor):
+    std = _xavier_std(tensor, gain)
+    if std is None:
         return tensor
-    fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     # Same operation order as torch (std first, then sqrt(3)) so the bound matches to the last bit.
-    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
     bound = math.sqrt(3.0) * std
     return _draw_(tensor, "uniform", -bound, bound, generator)
 
@@ -237,13 +234,20 @@ def xavier_normal_(
 
     See the book: Weight initialization.
     """
+    std = _xavier_std(tensor, gain)
+    if std is None:
+        return tensor
+    return _draw_(tensor, "normal", 0.0, std, generator)
+
+
+def _xavier_std(tensor: torch.Tensor, gain: float) -> float | None:
+    """Glorot's σ = gain·√(2/(fan_in + fan_out)) after checking the arguments; None for an empty tensor."""
     _check_tensor(tensor)
     _check_real("gain", gain, minimum=0.0)
     if _is_empty(tensor):
-        return tensor
+        return None
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
-    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
-    return _draw_(tensor, "normal", 0.0, std, generator)
+    return gain * math.sqrt(2.0 / float(fan_in + fan_out))
 
 
 def _kaiming_std(tensor: torch.Tensor, a: float, mode: FanMode, nonlinearity: str) -> float:
