@@ -13,6 +13,10 @@ STAMP   := $(VENV)/.installed
 VENDOR  := node_modules/.book-static/_static/vendor
 JOBS    ?= 2
 
+# PyTorch's OpenMP threads spin while waiting for work by default; when the test workers, the book
+# build and notebook kernels share two cores, the spinning starves them (a 10 s cell took 95 s).
+export OMP_WAIT_POLICY = PASSIVE
+
 .PHONY: help install book test labs labs-check bench browser clean
 
 help:

@@ -12,8 +12,12 @@ from __future__ import annotations
 import os
 import random
 
-import numpy as np
-import torch
+# Before torch loads OpenMP: idle threads sleep instead of spinning, which otherwise starves other
+# processes (test workers, notebook kernels) sharing a small machine. An explicit setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 __all__ = ["device", "seed", "generator"]
 

@@ -98,6 +98,7 @@ class Session:
             "HOME": str(workdir),
             "MPLBACKEND": "Agg",
             "OMP_NUM_THREADS": "1",
+            "OMP_WAIT_POLICY": "PASSIVE",
             "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
