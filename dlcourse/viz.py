@@ -207,7 +207,7 @@ def _losses(history: Any, label: str) -> np.ndarray:
 
 
 def plot_loss_curves(histories: Mapping[str, Any], title: str | None = None,
-                     logy: bool = False) -> Figure:
+                     logy: bool = False, xlabel: str = "step") -> Figure:
     """Training loss against step, one line per label (e.g. Xavier vs Kaiming on a deep ReLU net).
 
     Args:
@@ -215,6 +215,7 @@ def plot_loss_curves(histories: Mapping[str, Any], title: str | None = None,
             with a ``"loss"`` key), such as a training history.
         title: the axes title.
         logy: a logarithmic loss axis.
+        xlabel: what one point is, e.g. ``"epoch"`` for a history's per-epoch losses.
 
     Returns:
         The figure, one axes; line ``i`` has x = 1..n and y = the losses as given.
@@ -230,7 +231,7 @@ def plot_loss_curves(histories: Mapping[str, Any], title: str | None = None,
         ax.plot(np.arange(1, y.size + 1), y, label=str(label))
     if logy:
         ax.set_yscale("log")
-    ax.set_xlabel("step")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("loss")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)

@@ -5,9 +5,11 @@ the depth of a deep tanh/ReLU stack, and redraws the per-layer activation histog
 itself comes from :func:`explorer_figure`, a pure function of the settings (seeded, CPU), so it is
 tested without a browser; the widget only wires controls to it.
 
-Offline books: a rendered HTML page runs no Python, and where the widget JavaScript is missing it
-cannot draw the controls either. ``init_explorer(static=True)`` therefore also displays a plain
-PNG of the initial settings in the cell's output, so the page always shows the picture.
+Offline books: a rendered HTML page runs no Python. The book vendors the widget JavaScript, so the
+saved widget shows its controls and the figure of the initial settings. For every other viewer
+(GitHub, nbviewer, an editor without widget support), ``init_explorer(static=True)`` puts a plain
+PNG of the current figure into the same output, beside the widget view: a viewer that cannot draw
+the widget shows the picture instead.
 
 See the book: Weight initialization.
 """
@@ -15,6 +17,7 @@ See the book: Weight initialization.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import math
 from typing import Any, Literal
@@ -149,8 +152,8 @@ def init_explorer(depth: int = 6, width: int = 512, batch: int = 16, activation:
     Args:
         depth, width, batch, activation, scheme, scale, seed: the initial settings (width, batch
             and seed stay fixed), as in :func:`explorer_figure`.
-        static: also display a static PNG of the initial settings through ``IPython.display``, for
-            rendered books where widget JavaScript does not run.
+        static: add a static PNG of the current figure to the widget's display data, shown by
+            viewers that cannot run widgets (the widget view wins where widgets work).
 
     Returns:
         The ``ipywidgets.VBox``; its ``controls`` attribute maps ``"scheme"``, ``"scale"``,
@@ -159,7 +162,6 @@ def init_explorer(depth: int = 6, width: int = 512, batch: int = 16, activation:
     See the book: Weight initialization.
     """
     import ipywidgets as W
-    from IPython.display import Image, display
 
     _check(depth, width, batch, activation, scheme, scale, seed)
     controls = {
@@ -173,18 +175,34 @@ def init_explorer(depth: int = 6, width: int = 512, batch: int = 16, activation:
     }
     output = W.Output()
 
-    def redraw(change: Any = None) -> bytes:
-        settings = {key: control.value for key, control in controls.items()}
-        png = _png(explorer_figure(width=width, batch=batch, seed=seed, **settings))
-        output.outputs = (_display_output(png),)
-        return png
+    box = _explorer_class()([W.HBox([controls["scheme"], controls["scale"]]),
+                             W.HBox([controls["activation"], controls["depth"]]), output])
+    box.controls, box.output, box.static = controls, output, static
 
-    first = redraw()
+    def redraw(change: Any = None) -> None:
+        settings = {key: control.value for key, control in controls.items()}
+        box.png = _png(explorer_figure(width=width, batch=batch, seed=seed, **settings))
+        output.outputs = (_display_output(box.png),)
+
+    redraw()
     for control in controls.values():
         control.observe(redraw, names="value")
-    box = W.VBox([W.HBox([controls["scheme"], controls["scale"]]),
-                  W.HBox([controls["activation"], controls["depth"]]), output])
-    box.controls, box.output = controls, output
-    if static:
-        display(Image(data=first, format="png"))
     return box
+
+
+@functools.cache
+def _explorer_class() -> type:
+    """A VBox whose display data carries a PNG of its figure beside the widget view."""
+    import ipywidgets as W
+
+    class Explorer(W.VBox):
+        png: bytes = b""
+        static: bool = True
+
+        def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+            bundle = dict(super()._repr_mimebundle_(**kwargs) or {})
+            if self.static and self.png:
+                bundle["image/png"] = base64.b64encode(self.png).decode("ascii")
+            return bundle
+
+    return Explorer

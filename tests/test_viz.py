@@ -147,6 +147,7 @@ def test_loss_curves_plot_each_history():
     np.testing.assert_array_equal(lines[2].get_ydata(), [3.0])
     assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("step", "loss", "deep ReLU")
     assert ax.get_yscale() == "log"
+    assert plot_loss_curves({"a": [1.0]}, xlabel="epoch").axes[0].get_xlabel() == "epoch"
 
 
 def test_loss_curves_errors():

@@ -102,14 +102,11 @@ def test_redraw_is_the_explorer_figure_of_the_new_settings():
     assert png_of(box) == expected
 
 
-def test_static_fallback_displays_a_png(monkeypatch):
-    import IPython.display
-
-    shown = []
-    monkeypatch.setattr(IPython.display, "display", lambda *objs, **kw: shown.extend(objs))
+def test_static_fallback_travels_with_the_widget_view():
     box = init_explorer(depth=2, width=32, static=True)
-    (image,) = shown
-    assert isinstance(image, IPython.display.Image) and image.data == png_of(box)
-    shown.clear()
-    init_explorer(depth=2, width=32, static=False)
-    assert shown == []
+    bundle = box._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert base64.b64decode(bundle["image/png"]) == png_of(box) == box.png
+    box.controls["depth"].value = 3  # the fallback follows the controls
+    assert base64.b64decode(box._repr_mimebundle_()["image/png"]) == png_of(box)
+    assert "image/png" not in init_explorer(depth=2, width=32, static=False)._repr_mimebundle_()
