@@ -137,13 +137,18 @@ def _profile(values: Any, quantity: str, label: str) -> np.ndarray:
         raw = [math.nan if v is None else v for v in raw]
     else:
         raw = values
+    return _curve(raw, f"profiles[{label!r}]", "an ActivationStats or a sequence of numbers",
+                  "hold at least one layer")
+
+
+def _curve(values: Any, what: str, expected: str, shape_rule: str) -> np.ndarray:
+    """``values`` as a non-empty 1-D float array, or a ValueError saying what ``what`` must be."""
     try:
-        y = np.asarray(raw, dtype=float)
+        y = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"profiles[{label!r}] must be an ActivationStats or a sequence of "
-                         "numbers") from None
+        raise ValueError(f"{what} must be {expected}") from None
     if y.ndim != 1 or y.size == 0:
-        raise ValueError(f"profiles[{label!r}] must hold at least one layer, got shape {y.shape}")
+        raise ValueError(f"{what} must {shape_rule}, got shape {y.shape}")
     return y
 
 
@@ -196,14 +201,8 @@ def _losses(history: Any, label: str) -> np.ndarray:
         history = history["loss"]
     elif hasattr(history, "loss"):
         history = history.loss
-    try:
-        y = np.asarray(history, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"histories[{label!r}] must be a sequence of losses or have a .loss "
-                         "list") from None
-    if y.ndim != 1 or y.size == 0:
-        raise ValueError(f"histories[{label!r}] must be a non-empty 1-D sequence of losses")
-    return y
+    return _curve(history, f"histories[{label!r}]", "a sequence of losses or have a .loss list",
+                  "be a non-empty 1-D sequence of losses")
 
 
 def plot_loss_curves(histories: Mapping[str, Any], title: str | None = None,
