@@ -11,11 +11,11 @@ import pytest
 import torch
 
 from dlcourse import init as dlinit
-from dlcourse.experiments import (
-    ClaimLog, blowup_depth, first_layer, first_layer_grad_std, fmt, glorot_table, gradient_decay,
-    layer_table, pct_beyond, quadrant_data, relu_layer_moments, relu_moments_theory, rows_identical,
-    run_stack, stack_summary, tanh_mean_field_std, text_table, train_deep_relu, train_tiny_net,
-    variance_of_sum, verdict)
+from dlcourse.experiments.claims import ClaimLog, fmt, text_table, verdict
+from dlcourse.experiments.initialization import (
+    blowup_depth, first_layer, first_layer_grad_std, glorot_table, gradient_decay, layer_table,
+    pct_beyond, quadrant_data, relu_layer_moments, relu_moments_theory, rows_identical, run_stack,
+    stack_summary, tanh_mean_field_std, train_deep_relu, train_tiny_net, variance_of_sum)
 from dlcourse.nn import mlp
 from dlcourse.probes import LayerStats
 from dlcourse.runtime import generator

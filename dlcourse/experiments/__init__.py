@@ -1,0 +1,11 @@
+"""The book's experiments: one module per chapter, and the claim log they share.
+
+* :mod:`dlcourse.experiments.claims` — the lecture's number beside ours (:class:`ClaimLog`,
+  :func:`verdict`, :func:`fmt`, :func:`text_table`), used by every chapter;
+* :mod:`dlcourse.experiments.initialization` — the demos of the Weight initialization chapter.
+
+A chapter imports from its own module, e.g. ``from dlcourse.experiments.initialization import
+run_stack``, and the claim log from ``dlcourse.experiments.claims``.
+"""
+
+__all__ = ["claims", "initialization"]
