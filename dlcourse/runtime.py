@@ -11,15 +11,39 @@ from __future__ import annotations
 
 import os
 import random
+import sys
+import warnings
+from typing import TYPE_CHECKING
 
-# Before torch loads OpenMP: idle threads sleep instead of spinning, which otherwise starves other
-# processes (test workers, notebook kernels) sharing a small machine. An explicit setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+if TYPE_CHECKING:
+    import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
+__all__ = ["device", "generator", "passive_omp", "seed"]
 
-__all__ = ["device", "seed", "generator"]
+
+def passive_omp() -> bool:
+    """Let idle OpenMP threads sleep instead of spin; call it before the first ``import torch``.
+
+    PyTorch's OpenMP threads busy-wait for work by default. On a small machine shared with other
+    processes (a notebook kernel beside the browser, test workers, the autograder's children) the
+    spinning starves everyone else: a lab check that takes 0.6 s with sleeping threads took 7-11 s
+    on two cores. OpenMP reads ``OMP_WAIT_POLICY`` once, when torch loads it, so this sets it to
+    ``PASSIVE`` (unless it is already set: an explicit setting wins) and warns when torch is already
+    imported and the setting comes too late. Every lab's first cell calls it.
+
+    Returns:
+        True when the policy is in force for this process's torch, False when it came too late.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if "torch" in sys.modules:
+        warnings.warn(
+            "passive_omp() was called after `import torch`, so OpenMP threads keep spinning: "
+            "restart the kernel and run the first cell before anything imports torch",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return False
+    return True
 
 
 def device() -> torch.device:
@@ -27,6 +51,8 @@ def device() -> torch.device:
 
     Set the environment variable ``DLCOURSE_DEVICE`` (``cpu`` or ``cuda``) to override the choice.
     """
+    import torch
+
     wanted = os.environ.get("DLCOURSE_DEVICE")
     if wanted:
         if wanted not in ("cpu", "cuda"):
@@ -39,6 +65,8 @@ def device() -> torch.device:
 
 def generator(seed: int) -> torch.Generator:
     """A CPU :class:`torch.Generator` seeded with ``seed``: pass it as ``generator=`` to initializers."""
+    import torch
+
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")
     return torch.Generator(device="cpu").manual_seed(seed)
@@ -57,6 +85,9 @@ def seed(value: int = 0) -> torch.Generator:
     """
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(f"seed must be a non-negative int, got {value!r}")
+    import numpy as np
+    import torch
+
     random.seed(value)
     np.random.seed(value % 2**32)
     torch.manual_seed(value)
