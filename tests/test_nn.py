@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch import nn
 
+from dlcourse import init as dlinit
 from dlcourse.nn import INIT_NAMES, deep_stack, get_activation, init_module_, mlp, small_cnn
 from dlcourse.runtime import generator
 
@@ -123,21 +124,38 @@ def test_named_init_has_the_textbook_std():
     assert model[0].weight.std().item() == pytest.approx(math.sqrt(2 / 1024), rel=0.01)
 
 
-def test_callable_inits_two_and_one_argument_and_returning_new_tensor():
+def test_callable_init_gets_the_generator_by_keyword_and_may_return_a_new_tensor():
     seen = []
-    model = mlp(3, 2, width=4, depth=1, init=lambda w, g: seen.append(g) or w.fill_(0.5),
-                generator=generator(0))
-    assert all(isinstance(g, torch.Generator) for g in seen) and len(seen) == 2
+    gen = generator(0)
+    model = mlp(3, 2, width=4, depth=1, generator=gen,
+                init=lambda w, generator=None: seen.append(generator) or w.fill_(0.5))
+    assert len(seen) == 2 and all(g is gen for g in seen)  # one call per Linear, none to check
     assert torch.all(model[0].weight == 0.5) and torch.all(model[0].bias == 0)
-    model = mlp(3, 2, width=4, depth=1, init=lambda w: torch.full_like(w, 2.0))
+    model = mlp(3, 2, width=4, depth=1, init=lambda w, generator: torch.full_like(w, 2.0))
     assert torch.all(model[2].weight == 2.0)
     model = mlp(3, 2, width=4, depth=1, init=nn.init.orthogonal_, generator=generator(0))
     q = model[0].weight  # (4, 3): orthonormal columns
     torch.testing.assert_close(q.T @ q, torch.eye(3), atol=1e-5, rtol=0)
 
 
+def test_a_course_initializer_as_callable_draws_like_its_name():
+    by_name = mlp(6, 3, width=5, depth=2, init="xavier_normal", generator=generator(5))
+    by_callable = mlp(6, 3, width=5, depth=2, init=dlinit.xavier_normal_, generator=generator(5))
+    for a, b in zip(by_name.parameters(), by_callable.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_init_callable_without_generator_is_refused_before_building():
+    calls = []
+    with pytest.raises(TypeError, match=r"init\(weight, generator=generator\): add a generator"):
+        mlp(3, 2, init=lambda w: calls.append(w))
+    assert calls == []  # refused from its signature, never called
+    with pytest.raises(TypeError, match="generator"):
+        deep_stack(depth=2, width=4, init=lambda w, g: w)  # positional-only is not the rule
+
+
 def test_callable_that_fills_nothing_leaves_pytorch_default_not_garbage():
-    model = deep_stack(depth=2, width=16, init=lambda w: w)
+    model = deep_stack(depth=2, width=16, init=lambda w, generator=None: w)
     for layer in linears(model):
         assert layer.weight.abs().max().item() <= 1 / math.sqrt(16)  # PyTorch's default bound
 
@@ -145,10 +163,19 @@ def test_callable_that_fills_nothing_leaves_pytorch_default_not_garbage():
 @pytest.mark.parametrize("kwargs, match", [
     (dict(depth=-1), "depth"), (dict(width=0), "width"), (dict(dropout=1.0), "dropout"),
     (dict(dropout=-0.1), "dropout"), (dict(init="he"), "init=.*'xavier_normal'"),
-    (dict(norm="batch"), "norm"), (dict(activation="swish"), "activation"),
+    (dict(activation="swish"), "activation"),
 ])
-def test_mlp_bad_arguments(kwargs, match):
+def test_mlp_bad_values(kwargs, match):
     with pytest.raises(ValueError, match=match):
+        mlp(3, 2, **kwargs)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(norm="batch"), "norm must be None or a callable"), (dict(width=2.5), "width"),
+    (dict(depth=True), "depth"), (dict(dropout="0.1"), "dropout"), (dict(init=3), "init"),
+])
+def test_mlp_bad_types(kwargs, match):
+    with pytest.raises(TypeError, match=match):
         mlp(3, 2, **kwargs)
 
 

@@ -11,10 +11,12 @@ from), so the same seed builds the same model on any machine:
   :math:`\\mathrm{Var}(W) = 2 / ((1 + a^2) n_{in})`, with ``a`` the leaky ReLU slope of the model's
   activation (0 for every other activation);
 * ``init="lecun_normal"``: LeCun et al. (1998), :math:`\\mathrm{Var}(W) = 1 / n_{in}`;
-* or a callable ``init(weight, generator)`` / ``init(weight)`` that fills ``weight`` in place.
+* or a callable ``init(weight, generator=None)`` that fills ``weight`` in place (or returns a
+  tensor of its shape), with :mod:`torch.nn.init`'s signature: every ``torch.nn.init`` and
+  :mod:`dlcourse.init` initializer fits, and so does ``lambda w, generator=None: ...``.
 
 When ``init`` is given, biases start at zero (the lecture: "it's safe to initialize the biases to
-zero"). The named initializers are :mod:`dlcourse.init`'s, imported when first used.
+zero"). The named initializers are :mod:`dlcourse.init`'s.
 
 See the book: Weight initialization.
 """
@@ -23,42 +25,48 @@ from __future__ import annotations
 
 import inspect
 import math
-from typing import Callable, Literal, Optional, Sequence, Union
+from collections.abc import Callable, Sequence
+from typing import Literal, Union
 
 import torch
 from torch import Tensor, nn
 
+from dlcourse import init as dlinit
+from dlcourse._validate import check_callable, check_int, check_real
 from dlcourse.nn.activations import ActivationSpec, get_activation
 
 __all__ = ["INIT_NAMES", "InitSpec", "deep_stack", "init_module_", "mlp", "small_cnn"]
 
 INIT_NAMES = ("xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform", "lecun_normal")
-InitName = Literal["xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform", "lecun_normal"]
-#: ``None`` (PyTorch's default), an init name, or a callable ``(weight[, generator]) -> weight``.
+InitName = Literal["xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform",
+                   "lecun_normal"]
+#: ``None`` (PyTorch's default), an init name, or a callable ``(weight, generator=None) -> weight``.
 InitSpec = Union[InitName, Callable[..., Tensor], None]
-Initializer = Callable[[Tensor, Optional[torch.Generator]], None]
+Initializer = Callable[[Tensor, Union[torch.Generator, None]], None]
+_INIT_HELP = ("None (PyTorch's default), one of {names}, or a callable "
+              "init(weight, generator=None) such as dlcourse.init.xavier_normal_")
 
 
-def _check_int(name: str, value: int, low: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+def _check_user_init(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    """Check once that ``fn`` can be called as ``fn(weight, generator=...)``; return it."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin without a signature: trust it
+        return fn
+    try:
+        signature.bind(None, generator=None)
+    except TypeError:
+        raise TypeError(
+            f"init={fn!r} takes {signature}, but an init callable is called as "
+            "init(weight, generator=generator): add a generator parameter and draw from it, e.g. "
+            "lambda w, generator=None: w.normal_(0, 0.01, generator=generator)") from None
+    return fn
 
 
 def _call_user_init(fn: Callable[..., Tensor], weight: Tensor, gen: torch.Generator | None) -> None:
-    """Call ``fn`` with the generator if it takes one (keyword ``generator`` or 2nd positional)."""
-    try:
-        params = list(inspect.signature(fn).parameters.values())
-    except (TypeError, ValueError):  # some builtins have no signature
-        params = []
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if any(p.name == "generator" for p in params):
-        out = fn(weight, generator=gen)
-    elif any(p.kind is p.VAR_POSITIONAL for p in params) or (
-            len(positional) >= 2 and positional[1].default is inspect.Parameter.empty):
-        out = fn(weight, gen)
-    else:
-        out = fn(weight)
-    if isinstance(out, Tensor) and out is not weight:  # a callable that returns a new tensor
+    """Call ``fn(weight, generator=gen)``; a returned new tensor is copied into ``weight``."""
+    out = fn(weight, generator=gen)
+    if isinstance(out, Tensor) and out is not weight:
         if out.shape != weight.shape:
             raise ValueError(f"init callable returned shape {tuple(out.shape)}, "
                              f"expected {tuple(weight.shape)}")
@@ -66,17 +74,16 @@ def _call_user_init(fn: Callable[..., Tensor], weight: Tensor, gen: torch.Genera
 
 
 def _initializer(init: InitSpec, activation: nn.Module | None) -> Initializer | None:
-    """Turn ``init`` into ``f(weight, generator)``; Kaiming reads its slope from ``activation``."""
+    """Check ``init`` and turn it into ``f(weight, generator)``; Kaiming reads its slope from
+    ``activation``."""
+    names = ", ".join(repr(n) for n in INIT_NAMES)
     if init is None:
         return None
-    if callable(init) and not isinstance(init, str):
-        return lambda w, g: _call_user_init(init, w, g)
+    if not isinstance(init, str):
+        user_init = _check_user_init(check_callable("init", init, _INIT_HELP.format(names=names)))
+        return lambda w, g: _call_user_init(user_init, w, g)
     if init not in INIT_NAMES:
-        allowed = ", ".join(repr(n) for n in INIT_NAMES)
-        raise ValueError(f"init={init!r} is unknown; use None (PyTorch's default), one of "
-                         f"{allowed}, or a callable (weight, generator) -> weight")
-    from dlcourse import init as dlinit  # lazy: dlcourse.init is the course's from-scratch module
-
+        raise ValueError(f"init={init!r} is unknown; use " + _INIT_HELP.format(names=names))
     # He et al. derived the gain for (leaky) ReLU; for other activations we keep nonlinearity="relu".
     slope = float(activation.negative_slope) if isinstance(activation, nn.LeakyReLU) else 0.0
     nonlinearity = "leaky_relu" if slope else "relu"
@@ -92,6 +99,15 @@ def _initializer(init: InitSpec, activation: nn.Module | None) -> Initializer | 
     return table[init]
 
 
+def _normal(std: float) -> Initializer:
+    """``w ~ N(0, std^2)`` drawn from the generator: ``deep_stack``'s ``weight_std``."""
+
+    def fill(w: Tensor, g: torch.Generator | None) -> None:
+        w.normal_(0.0, std, generator=g)
+
+    return fill
+
+
 def _torch_default_(module: nn.Module, gen: torch.Generator) -> None:
     """PyTorch's own ``reset_parameters`` for Linear/Conv, but drawing from ``gen``."""
     weight = module.weight
@@ -102,7 +118,8 @@ def _torch_default_(module: nn.Module, gen: torch.Generator) -> None:
         nn.init.uniform_(module.bias, -bound, bound, generator=gen)
 
 
-def init_module_(module: nn.Module, init: InitSpec = None, generator: torch.Generator | None = None,
+def init_module_(module: nn.Module, init: InitSpec = None,
+                 generator: torch.Generator | None = None,
                  activation: nn.Module | None = None) -> nn.Module:
     """Initialize every Linear and Conv layer of ``module`` in place, in ``modules()`` order.
 
@@ -114,8 +131,16 @@ def init_module_(module: nn.Module, init: InitSpec = None, generator: torch.Gene
 
     Returns:
         ``module``. With ``init`` given, biases are zero.
+
+    See the book: Weight initialization.
     """
-    fn = _initializer(init, activation)
+    return _apply_init_(module, _initializer(init, activation), generator)
+
+
+def _apply_init_(module: nn.Module, fn: Initializer | None,
+                 generator: torch.Generator | None) -> nn.Module:
+    """Fill every Linear/Conv weight with ``fn`` (biases zero), or PyTorch's default from
+    ``generator``; ``fn`` is already checked."""
     with torch.no_grad():
         for layer in module.modules():
             if not isinstance(layer, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)):
@@ -131,11 +156,12 @@ def init_module_(module: nn.Module, init: InitSpec = None, generator: torch.Gene
 
 def _fills_every_weight(init: InitSpec, generator: torch.Generator | None) -> bool:
     """True when our own init overwrites every weight and bias, so PyTorch's default draw can be
-    skipped; a user callable might not (``lambda w: w``), so it starts from the default."""
+    skipped; a user callable might not (``lambda w, generator=None: w``), so it starts from the
+    default."""
     return isinstance(init, str) or (init is None and generator is not None)
 
 
-def _layer(cls: type, *args: int, skip: bool, **kwargs) -> nn.Module:
+def _layer(cls: type, *args: int, skip: bool, **kwargs: object) -> nn.Module:
     # skip_init builds on the meta device: no wasted default draw when we initialize right after.
     return nn.utils.skip_init(cls, *args, **kwargs) if skip else cls(*args, **kwargs)
 
@@ -162,16 +188,15 @@ def mlp(in_features: int, out_features: int, width: int = 64, depth: int = 2,
 
     See the book: Weight initialization.
     """
-    _check_int("in_features", in_features, 1)
-    _check_int("out_features", out_features, 1)
-    _check_int("width", width, 1)
-    _check_int("depth", depth, 0)
-    if not (isinstance(dropout, (int, float)) and 0.0 <= dropout < 1.0):
-        raise ValueError(f"dropout must be a float in [0, 1), got {dropout!r}")
-    if norm is not None and not callable(norm):
-        raise ValueError(f"norm must be None or a callable width -> nn.Module, got {norm!r}")
+    check_int("in_features", in_features, min=1)
+    check_int("out_features", out_features, min=1)
+    check_int("width", width, min=1)
+    check_int("depth", depth, min=0)
+    check_real("dropout", dropout, min=0.0, max=1.0, max_open=True)
+    if norm is not None:
+        check_callable("norm", norm, "None or a callable width -> nn.Module, e.g. nn.BatchNorm1d")
     act = get_activation(activation)
-    _initializer(init, act)  # validates init before anything is built
+    fn = _initializer(init, act)  # checks init before anything is built
     skip = _fills_every_weight(init, generator)
     layers: list[nn.Module] = []
     fan_in = in_features
@@ -185,7 +210,7 @@ def mlp(in_features: int, out_features: int, width: int = 64, depth: int = 2,
             layers.append(nn.Dropout(dropout))
         fan_in = width
     layers.append(_layer(nn.Linear, fan_in, out_features, skip=skip, bias=bias))
-    return init_module_(nn.Sequential(*layers), init, generator, act)
+    return _apply_init_(nn.Sequential(*layers), fn, generator)
 
 
 def deep_stack(depth: int = 100, width: int = 512, activation: ActivationSpec = None,
@@ -212,25 +237,21 @@ def deep_stack(depth: int = 100, width: int = 512, activation: ActivationSpec = 
 
     See the book: Weight initialization.
     """
-    _check_int("depth", depth, 1)
-    _check_int("width", width, 1)
+    check_int("depth", depth, min=1)
+    check_int("width", width, min=1)
     if weight_std is not None and init is not None:
         raise ValueError("give either weight_std or init, not both")
-    if weight_std is not None and not (isinstance(weight_std, (int, float)) and weight_std >= 0
-                                       and math.isfinite(weight_std)):
-        raise ValueError(f"weight_std must be a finite float >= 0, got {weight_std!r}")
     act = get_activation(activation)
-    _initializer(init, act)  # validates init before anything is built
+    fn = _initializer(init, act)  # checks init before anything is built
     skip = weight_std is not None or _fills_every_weight(init, generator)
     if weight_std is not None:
-        std = float(weight_std)
-        init = lambda w, g: w.normal_(0.0, std, generator=g)  # noqa: E731
+        fn = _normal(check_real("weight_std", weight_std, min=0.0))
     layers: list[nn.Module] = []
     for _ in range(depth):
         layers.append(_layer(nn.Linear, width, width, skip=skip, bias=bias))
         if not isinstance(act, nn.Identity):
             layers.append(get_activation(activation))
-    return init_module_(nn.Sequential(*layers), init, generator, act)
+    return _apply_init_(nn.Sequential(*layers), fn, generator)
 
 
 def small_cnn(in_channels: int = 1, num_classes: int = 10, channels: Sequence[int] = (16, 32),
@@ -253,14 +274,14 @@ def small_cnn(in_channels: int = 1, num_classes: int = 10, channels: Sequence[in
 
     See the book: Weight initialization.
     """
-    _check_int("in_channels", in_channels, 1)
-    _check_int("num_classes", num_classes, 1)
-    _check_int("image_size", image_size, 1)
+    check_int("in_channels", in_channels, min=1)
+    check_int("num_classes", num_classes, min=1)
+    check_int("image_size", image_size, min=1)
     channels = tuple(channels)
     if not channels:
         raise ValueError("channels must name at least one conv block, e.g. (16, 32)")
     for c in channels:
-        _check_int("each entry of channels", c, 1)
+        check_int("each entry of channels", c, min=1)
     size = image_size
     for _ in channels:
         size //= 2
@@ -268,7 +289,7 @@ def small_cnn(in_channels: int = 1, num_classes: int = 10, channels: Sequence[in
         raise ValueError(f"image_size={image_size} is too small for {len(channels)} pooling blocks; "
                          f"it needs at least {2 ** len(channels)}")
     act = get_activation(activation)
-    _initializer(init, act)
+    fn = _initializer(init, act)
     skip = _fills_every_weight(init, generator)
     layers: list[nn.Module] = []
     c_in = in_channels
@@ -280,4 +301,4 @@ def small_cnn(in_channels: int = 1, num_classes: int = 10, channels: Sequence[in
         c_in = c_out
     layers.append(nn.Flatten())  # (N, C, s, s) -> (N, C*s*s)
     layers.append(_layer(nn.Linear, c_in * size * size, num_classes, skip=skip))
-    return init_module_(nn.Sequential(*layers), init, generator, act)
+    return _apply_init_(nn.Sequential(*layers), fn, generator)
