@@ -76,27 +76,33 @@ def _is_empty(tensor: torch.Tensor) -> bool:
     return False
 
 
-def zeros_(tensor: torch.Tensor) -> torch.Tensor:
+def zeros_(tensor: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     r"""Fill ``tensor`` with :math:`0` in place (the usual start for biases).
 
     Args:
         tensor: any tensor.
+        generator: accepted and unused (nothing is random), so that every initializer here can be
+            called as ``init(weight, generator=...)``, as :func:`dlcourse.nn.mlp` does.
 
     Returns:
         ``tensor`` itself.
 
     See the book: Weight initialization.
     """
+    check_generator("generator", generator)
     with torch.no_grad():
         return _check_tensor(tensor, floating=False).zero_()
 
 
-def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
+def constant_(
+    tensor: torch.Tensor, val: float, generator: torch.Generator | None = None
+) -> torch.Tensor:
     r"""Fill ``tensor`` with the constant :math:`\text{val}` in place.
 
     Args:
         tensor: any tensor.
         val: the value to fill it with.
+        generator: accepted and unused, as in :func:`zeros_`.
 
     Returns:
         ``tensor`` itself.
@@ -104,6 +110,7 @@ def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
     See the book: Weight initialization (a constant weight never breaks the symmetry).
     """
     _check_tensor(tensor, floating=False)
+    check_generator("generator", generator)
     if not isinstance(val, bool):  # True/False fill a bool mask, as in torch
         check_real("val", val, finite=False)
     with torch.no_grad():

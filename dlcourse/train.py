@@ -25,6 +25,7 @@ from typing import Union
 import torch
 from torch import Tensor, nn
 
+from dlcourse._validate import check_int, check_positive_float, check_real
 from dlcourse.data import loader
 
 __all__ = ["EarlyStopping", "History", "evaluate", "fit"]
@@ -51,10 +52,8 @@ class EarlyStopping:
     restore_best: bool = True
 
     def __post_init__(self) -> None:
-        if not isinstance(self.patience, int) or isinstance(self.patience, bool) or self.patience < 1:
-            raise ValueError(f"patience must be a positive int, got {self.patience!r}")
-        if self.min_delta < 0:
-            raise ValueError(f"min_delta must be >= 0, got {self.min_delta!r}")
+        check_int("patience", self.patience, min=1)
+        check_real("min_delta", self.min_delta, min=0)
 
 
 @dataclass
@@ -142,7 +141,7 @@ def fit(
 
     See the book: Practical guidelines (babysitting the learning process; early stopping).
     """
-    _check_fit_args(epochs, lr, batch_size)
+    _check_fit_args(epochs, lr, batch_size, seed)
     stopper = _Stopper(_as_config(early_stopping, valid))
     dev = _resolve_device(model, device)
     loss_fn = loss_fn or nn.functional.cross_entropy
@@ -247,9 +246,8 @@ def _as_config(early_stopping: int | EarlyStopping | None, valid: Data | None) -
         return early_stopping
     if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
         return EarlyStopping(patience=early_stopping)
-    raise TypeError(
-        f"early_stopping must be a patience (int) or an EarlyStopping, got {type(early_stopping).__name__}"
-    )
+    raise TypeError("early_stopping must be a patience (int) or an EarlyStopping, "
+                    f"got {type(early_stopping).__name__}")
 
 
 def _as_batches(data: Data, batch_size: int, seed: int, name: str, shuffle: bool = True) -> Batches:
@@ -264,13 +262,11 @@ def _as_batches(data: Data, batch_size: int, seed: int, name: str, shuffle: bool
     )
 
 
-def _check_fit_args(epochs: int, lr: float, batch_size: int) -> None:
-    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+def _check_fit_args(epochs: int, lr: float, batch_size: int, seed: int) -> None:
+    check_int("epochs", epochs, min=0)
+    check_positive_float("lr", lr)
+    check_int("batch_size", batch_size, min=1)
+    check_int("seed", seed)
 
 
 def _resolve_device(model: nn.Module, device: torch.device | str | None) -> torch.device:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import pytest
@@ -143,6 +144,14 @@ def test_a_course_initializer_as_callable_draws_like_its_name():
     by_callable = mlp(6, 3, width=5, depth=2, init=dlinit.xavier_normal_, generator=generator(5))
     for a, b in zip(by_name.parameters(), by_callable.parameters()):
         assert torch.equal(a, b)
+
+
+def test_every_course_initializer_fits_the_init_rule():
+    for fn in (dlinit.zeros_, functools.partial(dlinit.constant_, val=0.3)):
+        model = mlp(3, 2, width=4, depth=1, init=fn, generator=generator(0))
+        assert torch.all(model[0].weight == (0.0 if fn is dlinit.zeros_ else 0.3))
+    with pytest.raises(TypeError, match="add a generator parameter"):
+        mlp(3, 2, init=nn.init.zeros_)  # torch's zeros_ takes no generator: wrap it
 
 
 def test_init_callable_without_generator_is_refused_before_building():

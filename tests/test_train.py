@@ -187,6 +187,10 @@ def test_fit_bad_arguments() -> None:
         fit(net, (X, y), lr=0)
     with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
         fit(net, (X, y), batch_size=0)
+    with pytest.raises(TypeError, match="epochs must be a non-negative int, got float 2.0"):
+        fit(net, (X, y), epochs=2.0)
+    with pytest.raises(TypeError, match="lr must be a positive number, got str"):
+        fit(net, (X, y), lr="0.1")
     with pytest.raises(TypeError, match=r"train must be a tuple \(X, y\) of tensors .* got Tensor"):
         fit(net, X)
     with pytest.raises(ValueError, match="used-up generator"):

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from dlcourse._validate import check_int, check_real
 from dlcourse.data.preprocess import Standardize
 
 __all__ = ["Split", "load_digits"]
@@ -85,8 +86,8 @@ def load_digits(
     from sklearn.datasets import load_digits as _sklearn_digits
     from sklearn.model_selection import train_test_split
 
-    if not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size!r}")
+    check_real("test_size", test_size, min=0, max=1, min_open=True, max_open=True)
+    check_int("seed", seed)
     X, y = _sklearn_digits(return_X_y=True)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, random_state=seed, stratify=y)
     X_train, X_test = _as_float(X_tr), _as_float(X_te)  # (N, 64)

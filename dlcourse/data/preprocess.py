@@ -19,6 +19,8 @@ from abc import ABC, abstractmethod
 import torch
 from torch import Tensor
 
+from dlcourse._validate import check_interval, check_tensor
+
 __all__ = ["Preprocessor", "Standardize", "MinMaxScale"]
 
 
@@ -65,19 +67,11 @@ class Preprocessor(ABC):
     def _inverse(self, X: Tensor) -> Tensor: ...
 
     def _check_input(self, X: Tensor, method: str) -> Tensor:
-        name = f"{type(self).__name__}.{method}"
-        if not isinstance(X, Tensor):
-            raise TypeError(
-                f"{name} expects a torch.Tensor, got {type(X).__name__}: wrap it with torch.as_tensor(X)"
-            )
+        check_tensor("X", X, floating=True)
         if X.ndim < 2:
             raise ValueError(
-                f"{name} expects X of shape (N, features...), got shape {tuple(X.shape)}: "
-                "use X.reshape(-1, 1) for a single feature"
-            )
-        if not X.is_floating_point():
-            raise TypeError(
-                f"{name} expects a floating-point tensor, got {X.dtype}: convert it with X.float()"
+                f"{type(self).__name__}.{method} expects X of shape (N, features...), got shape "
+                f"{tuple(X.shape)}: use X.reshape(-1, 1) for a single feature"
             )
         return X
 
@@ -176,10 +170,7 @@ class MinMaxScale(Preprocessor):
     half_range_: Tensor
 
     def __init__(self, feature_range: tuple[float, float] = (-1.0, 1.0)) -> None:
-        lo, hi = feature_range
-        if not lo < hi:
-            raise ValueError(f"feature_range must be (lo, hi) with lo < hi, got {feature_range!r}")
-        self.feature_range = (float(lo), float(hi))
+        self.feature_range = check_interval("feature_range", feature_range)
 
     def _fit(self, X: Tensor) -> None:
         X64 = X.double()
