@@ -67,7 +67,8 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "leaky_relu":
         slope = 0.01 if param is None else check_real("param (the leaky_relu slope)", param)
         return math.sqrt(2.0 / (1 + slope**2))
-    # selu: found empirically by PyTorch (pytorch/pytorch#50664); self-normalizing nets use "linear".
+    # selu: found empirically by PyTorch (pytorch/pytorch#50664); self-normalizing nets want
+    # "linear".
     return 3.0 / 4
 
 

@@ -64,7 +64,7 @@ def check_int(name: str, value: object, *, min: int | None = None) -> int:
         min, f"an int >= {min}")
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise TypeError(f"{name} must be {wanted}, got {_got(value)}: pass a whole number")
-    if min is not None and value < min:
+    if min is not None and int(value) < min:
         raise ValueError(f"{name} must be {wanted}, got {value!r}")
     return int(value)
 
@@ -85,8 +85,10 @@ def check_real(name: str, value: object, *, min: float | None = None, max: float
     Args:
         name: the argument's name, for the message.
         value: what the caller passed (int, float or a NumPy scalar).
-        min, max: the bounds, or ``None`` for none.
-        min_open, max_open: exclude the bound itself (``min_open=True`` means ``value > min``).
+        min: the lower bound, or ``None`` for none.
+        max: the upper bound, or ``None`` for none.
+        min_open: exclude ``min`` itself (``value > min``).
+        max_open: exclude ``max`` itself (``value < max``).
         finite: refuse ``inf`` and ``nan``.
 
     Returns:
@@ -98,14 +100,15 @@ def check_real(name: str, value: object, *, min: float | None = None, max: float
     """
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise TypeError(f"{name} must be a real number, got {_got(value)}: pass an int or a float")
-    if finite and not math.isfinite(value):
+    number = float(value)
+    if finite and not math.isfinite(number):
         raise ValueError(f"{name} must be finite, got {value!r}")
-    too_low = min is not None and (value <= min if min_open else value < min)
-    too_high = max is not None and (value >= max if max_open else value > max)
+    too_low = min is not None and (number <= min if min_open else number < min)
+    too_high = max is not None and (number >= max if max_open else number > max)
     bounded = min is not None or max is not None
-    if too_low or too_high or (bounded and math.isnan(value)):
+    if too_low or too_high or (bounded and math.isnan(number)):
         raise ValueError(f"{name} must be {_bounds(min, max, min_open, max_open)}, got {value!r}")
-    return float(value)
+    return number
 
 
 def check_positive_float(name: str, value: object) -> float:
@@ -117,9 +120,10 @@ def check_positive_float(name: str, value: object) -> float:
     """
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise TypeError(f"{name} must be a positive number, got {_got(value)}: pass a float")
-    if not (value > 0 and math.isfinite(value)):
+    number = float(value)
+    if not (number > 0 and math.isfinite(number)):
         raise ValueError(f"{name} must be positive, got {value!r}: pass a finite number > 0")
-    return float(value)
+    return number
 
 
 def check_choice(name: str, value: T, choices: Iterable[Any]) -> T:

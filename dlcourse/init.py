@@ -227,7 +227,7 @@ def xavier_normal_(
 
 
 def _xavier_std(tensor: torch.Tensor, gain: float) -> float | None:
-    """Glorot's σ = gain·√(2/(fan_in + fan_out)) after checking the arguments; None for an empty tensor."""
+    """Glorot's σ = gain·√(2/(fan_in + fan_out)), arguments checked; None for an empty tensor."""
     _check_tensor(tensor)
     check_real("gain", gain, min=0.0)
     if _is_empty(tensor):

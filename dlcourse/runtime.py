@@ -65,7 +65,7 @@ def device() -> torch.device:
 
 
 def generator(seed: int) -> torch.Generator:
-    """A CPU :class:`torch.Generator` seeded with ``seed``: pass it as ``generator=`` to initializers.
+    """A CPU :class:`torch.Generator` seeded with ``seed``, to pass as ``generator=``.
 
     Args:
         seed: any int (``manual_seed`` folds negative ones into its range).
@@ -82,7 +82,7 @@ def generator(seed: int) -> torch.Generator:
 
 
 def seed(value: int = 0) -> torch.Generator:
-    """Seed Python, NumPy and PyTorch, make kernels deterministic, and return a seeded CPU generator.
+    """Seed Python, NumPy and PyTorch, make kernels deterministic, return a seeded CPU generator.
 
     TF32 matrix products are switched off on GPUs so that results stay close to the CPU's float32.
 

@@ -156,11 +156,11 @@ def _curve(values: Any, what: str, expected: str, shape_rule: str) -> np.ndarray
 
 def plot_depth_profile(profiles: Mapping[str, Any], quantity: str = "std", logy: bool = False,
                        title: str | None = None) -> Figure:
-    """A statistic against layer depth, one curve per label: the 100-layer picture.
+    r"""A statistic against layer depth, one curve per label: the 100-layer picture.
 
-    With :math:`W \\sim N(0, \\sigma^2)` and no activation the std after layer :math:`l` is about
-    :math:`(\\sqrt{n}\\,\\sigma)^{l}`: a straight line on a log axis, up for :math:`\\sigma = 1`,
-    down for :math:`\\sigma = 0.01`, flat for :math:`\\sigma = 1/\\sqrt{n}`.
+    With :math:`W \sim N(0, \sigma^2)` and no activation the std after layer :math:`l` is about
+    :math:`(\sqrt{n}\,\sigma)^{l}`: a straight line on a log axis, up for :math:`\sigma = 1`,
+    down for :math:`\sigma = 0.01`, flat for :math:`\sigma = 1/\sqrt{n}`.
 
     Args:
         profiles: label -> :class:`~dlcourse.probes.ActivationStats` (or a list of its

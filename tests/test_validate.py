@@ -1,4 +1,4 @@
-"""Tests of dlcourse._validate: wrong type -> TypeError, wrong value -> ValueError, clear messages."""
+"""Tests of dlcourse._validate: wrong type -> TypeError, wrong value -> ValueError, clear text."""
 
 from __future__ import annotations
 
@@ -114,13 +114,13 @@ def test_check_interval():
             check_interval("range", bad)
 
 
-# --- torch objects ---------------------------------------------------------------------------------
+# --- torch objects -------------------------------------------------------------------------------
 
 
 def test_check_tensor_hints_the_conversion():
     t = torch.zeros(2)
     assert check_tensor("X", t) is t
-    with pytest.raises(TypeError, match=r"X must be a torch.Tensor, got ndarray — .*from_numpy\(X\)"):
+    with pytest.raises(TypeError, match=r"X must be a torch.Tensor, got ndarray — .*numpy\(X\)"):
         check_tensor("X", np.zeros(2))
     with pytest.raises(TypeError, match=r"X must be a torch.Tensor, got list — .*as_tensor\(X\)"):
         check_tensor("X", [1.0])

@@ -1,4 +1,4 @@
-"""Tests of dlcourse.viz: what each figure plots, its layout and titles, and errors for bad input."""
+"""Tests of dlcourse.viz: what each figure plots, its layout and titles, errors for bad input."""
 
 from __future__ import annotations
 

@@ -60,7 +60,9 @@ class TensorLoader:
             yield self.X[idx], self.y[idx]
 
 
-def loader(X: Tensor, y: Tensor, batch_size: int = 64, shuffle: bool = True, seed: int = 0) -> TensorLoader:
+def loader(
+    X: Tensor, y: Tensor, batch_size: int = 64, shuffle: bool = True, seed: int = 0
+) -> TensorLoader:
     """Reproducible minibatches of ``(X, y)`` for one or many epochs.
 
     Minibatch SGD visits the training set in a random order each epoch; seeding that order makes a

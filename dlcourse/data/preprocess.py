@@ -79,12 +79,14 @@ class Preprocessor(ABC):
         name = type(self).__name__
         if self.feature_shape_ is None:
             raise ValueError(
-                f"{name} is not fitted yet: call .fit(X_train) on the training set before .{method}(X)"
+                f"{name} is not fitted yet: call .fit(X_train) on the training set "
+                f"before .{method}(X)"
             )
         X = self._check_input(X, method)
         if tuple(X.shape[1:]) != self.feature_shape_:
             raise ValueError(
-                f"{name} was fitted on {self.n_features_in_} features (shape {self.feature_shape_}) "
+                f"{name} was fitted on {self.n_features_in_} features "
+                f"(shape {self.feature_shape_}) "
                 f"but X has {math.prod(X.shape[1:])} features (shape {tuple(X.shape[1:])}): "
                 "transform data laid out like the training set"
             )
@@ -92,7 +94,10 @@ class Preprocessor(ABC):
 
 
 def _is_constant(spread: Tensor, center: Tensor) -> Tensor:
-    """Features whose spread is zero, or only float64 round-off relative to their size (a constant 0.1)."""
+    """Features whose spread is zero, or only float64 round-off relative to their size.
+
+    A feature that is constant at 0.1 has a spread of a few ulps, not exactly 0.
+    """
     eps = torch.finfo(torch.float64).eps
     return spread <= 10 * eps * center.abs()
 
@@ -143,7 +148,7 @@ class Standardize(Preprocessor):
 
 
 class MinMaxScale(Preprocessor):
-    r"""Scale each feature linearly so that its training minimum and maximum map to ``feature_range``.
+    r"""Scale each feature linearly so its training minimum and maximum map to ``feature_range``.
 
     With ``feature_range = (lo, hi)`` (default ``(-1, 1)``, the lecture's choice):
 

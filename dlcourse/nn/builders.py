@@ -1,16 +1,16 @@
-"""Model builders for the demos and labs: an MLP, the lecture's 100-layer stack, a small CNN.
+r"""Model builders for the demos and labs: an MLP, the lecture's 100-layer stack, a small CNN.
 
 Every builder takes ``init`` (how weights start) and ``generator`` (where the random numbers come
 from), so the same seed builds the same model on any machine:
 
-* ``init=None`` keeps PyTorch's default, :math:`W \\sim U(-1/\\sqrt{n_{in}}, 1/\\sqrt{n_{in}})`
+* ``init=None`` keeps PyTorch's default, :math:`W \sim U(-1/\sqrt{n_{in}}, 1/\sqrt{n_{in}})`
   (``kaiming_uniform_`` with ``a=sqrt(5)``), drawn from ``generator`` when one is given;
 * ``init="xavier_normal"`` / ``"xavier_uniform"``: Glorot & Bengio (2010),
-  :math:`\\mathrm{Var}(W) = 2 / (n_{in} + n_{out})` (gain 1, the paper's);
+  :math:`\mathrm{Var}(W) = 2 / (n_{in} + n_{out})` (gain 1, the paper's);
 * ``init="kaiming_normal"`` / ``"kaiming_uniform"``: He et al. (2015),
-  :math:`\\mathrm{Var}(W) = 2 / ((1 + a^2) n_{in})`, with ``a`` the leaky ReLU slope of the model's
+  :math:`\mathrm{Var}(W) = 2 / ((1 + a^2) n_{in})`, with ``a`` the leaky ReLU slope of the model's
   activation (0 for every other activation);
-* ``init="lecun_normal"``: LeCun et al. (1998), :math:`\\mathrm{Var}(W) = 1 / n_{in}`;
+* ``init="lecun_normal"``: LeCun et al. (1998), :math:`\mathrm{Var}(W) = 1 / n_{in}`;
 * or a callable ``init(weight, generator=None)`` that fills ``weight`` in place (or returns a
   tensor of its shape), with :mod:`torch.nn.init`'s signature: every ``torch.nn.init`` and
   :mod:`dlcourse.init` initializer fits, and so does ``lambda w, generator=None: ...``.
@@ -26,7 +26,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Sequence
-from typing import Literal, Union
+from typing import Literal, TypeVar, Union
 
 import torch
 from torch import Tensor, nn
@@ -37,12 +37,15 @@ from dlcourse.nn.activations import ActivationSpec, get_activation
 
 __all__ = ["INIT_NAMES", "InitSpec", "deep_stack", "init_module_", "mlp", "small_cnn"]
 
-INIT_NAMES = ("xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform", "lecun_normal")
+INIT_NAMES = (
+    "xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform", "lecun_normal")
 InitName = Literal["xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform",
                    "lecun_normal"]
 #: ``None`` (PyTorch's default), an init name, or a callable ``(weight, generator=None) -> weight``.
 InitSpec = Union[InitName, Callable[..., Tensor], None]
-Initializer = Callable[[Tensor, Union[torch.Generator, None]], None]
+Initializer = Callable[[Tensor, Union[torch.Generator, None]], object]
+_M = TypeVar("_M", bound=nn.Module)
+_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 _INIT_HELP = ("None (PyTorch's default), one of {names}, or a callable "
               "init(weight, generator=None) such as dlcourse.init.xavier_normal_")
 
@@ -74,8 +77,10 @@ def _call_user_init(fn: Callable[..., Tensor], weight: Tensor, gen: torch.Genera
 
 
 def _initializer(init: InitSpec, activation: nn.Module | None) -> Initializer | None:
-    """Check ``init`` and turn it into ``f(weight, generator)``; Kaiming reads its slope from
-    ``activation``."""
+    """Check ``init`` once and turn it into ``f(weight, generator)``.
+
+    Kaiming reads its leaky ReLU slope from ``activation``.
+    """
     names = ", ".join(repr(n) for n in INIT_NAMES)
     if init is None:
         return None
@@ -84,7 +89,7 @@ def _initializer(init: InitSpec, activation: nn.Module | None) -> Initializer | 
         return lambda w, g: _call_user_init(user_init, w, g)
     if init not in INIT_NAMES:
         raise ValueError(f"init={init!r} is unknown; use " + _INIT_HELP.format(names=names))
-    # He et al. derived the gain for (leaky) ReLU; for other activations we keep nonlinearity="relu".
+    # He et al. derived the gain for (leaky) ReLU; other activations keep nonlinearity="relu".
     slope = float(activation.negative_slope) if isinstance(activation, nn.LeakyReLU) else 0.0
     nonlinearity = "leaky_relu" if slope else "relu"
     table: dict[str, Initializer] = {
@@ -108,19 +113,18 @@ def _normal(std: float) -> Initializer:
     return fill
 
 
-def _torch_default_(module: nn.Module, gen: torch.Generator) -> None:
+def _torch_default_(weight: Tensor, bias: Tensor | None, gen: torch.Generator) -> None:
     """PyTorch's own ``reset_parameters`` for Linear/Conv, but drawing from ``gen``."""
-    weight = module.weight
     nn.init.kaiming_uniform_(weight, a=math.sqrt(5), generator=gen)
-    if module.bias is not None:
+    if bias is not None:
         fan_in = weight.shape[1] * math.prod(weight.shape[2:])
         bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-        nn.init.uniform_(module.bias, -bound, bound, generator=gen)
+        nn.init.uniform_(bias, -bound, bound, generator=gen)
 
 
-def init_module_(module: nn.Module, init: InitSpec = None,
+def init_module_(module: _M, init: InitSpec = None,
                  generator: torch.Generator | None = None,
-                 activation: nn.Module | None = None) -> nn.Module:
+                 activation: nn.Module | None = None) -> _M:
     """Initialize every Linear and Conv layer of ``module`` in place, in ``modules()`` order.
 
     Args:
@@ -137,27 +141,32 @@ def init_module_(module: nn.Module, init: InitSpec = None,
     return _apply_init_(module, _initializer(init, activation), generator)
 
 
-def _apply_init_(module: nn.Module, fn: Initializer | None,
-                 generator: torch.Generator | None) -> nn.Module:
-    """Fill every Linear/Conv weight with ``fn`` (biases zero), or PyTorch's default from
-    ``generator``; ``fn`` is already checked."""
+def _apply_init_(module: _M, fn: Initializer | None, generator: torch.Generator | None) -> _M:
+    """Fill every Linear/Conv weight with ``fn`` (biases zero), or PyTorch's default.
+
+    ``fn`` comes checked from :func:`_initializer`; without it, a ``generator`` redraws PyTorch's
+    default initialization from that generator.
+    """
     with torch.no_grad():
         for layer in module.modules():
-            if not isinstance(layer, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+            if not isinstance(layer, _LAYERS):
                 continue
+            weight, bias = layer.weight, layer.bias
             if fn is not None:
-                fn(layer.weight, generator)
-                if layer.bias is not None:
-                    layer.bias.zero_()
+                fn(weight, generator)
+                if bias is not None:
+                    bias.zero_()
             elif generator is not None:
-                _torch_default_(layer, generator)
+                _torch_default_(weight, bias, generator)
     return module
 
 
 def _fills_every_weight(init: InitSpec, generator: torch.Generator | None) -> bool:
-    """True when our own init overwrites every weight and bias, so PyTorch's default draw can be
-    skipped; a user callable might not (``lambda w, generator=None: w``), so it starts from the
-    default."""
+    """True when our own init overwrites every weight and bias.
+
+    Then PyTorch's default draw can be skipped; a user callable might not fill anything
+    (``lambda w, generator=None: w``), so its layers start from the default.
+    """
     return isinstance(init, str) or (init is None and generator is not None)
 
 
@@ -172,16 +181,20 @@ def mlp(in_features: int, out_features: int, width: int = 64, depth: int = 2,
         generator: torch.Generator | None = None) -> nn.Sequential:
     """A multilayer perceptron: ``depth`` hidden layers of ``width`` units, then a Linear output.
 
-    Each hidden layer is ``Linear -> [norm(width)] -> activation -> [Dropout(dropout)]``; the identity
-    activation adds no module, and Dropout appears only when ``dropout > 0``.
+    Each hidden layer is ``Linear -> [norm(width)] -> activation -> [Dropout(dropout)]``; the
+    identity activation adds no module, and Dropout appears only when ``dropout > 0``.
 
     Args:
-        in_features, out_features: input and output sizes.
-        width: units per hidden layer (>= 1). depth: number of hidden layers (>= 0).
+        in_features: input size (>= 1).
+        out_features: output size (>= 1).
+        width: units per hidden layer (>= 1).
+        depth: number of hidden layers (>= 0).
         activation: a name or factory, see :func:`dlcourse.nn.get_activation`.
-        init: how weights start, see the module docstring. bias: whether Linear layers have biases.
+        init: how weights start, see the module docstring.
+        bias: whether Linear layers have biases.
         norm: a callable ``width -> nn.Module`` such as ``nn.BatchNorm1d``, or ``None``.
-        dropout: drop probability in [0, 1). generator: the seeded CPU generator for every weight.
+        dropout: drop probability in [0, 1).
+        generator: the seeded CPU generator for every weight.
 
     Returns:
         An :class:`torch.nn.Sequential`.
@@ -216,18 +229,20 @@ def mlp(in_features: int, out_features: int, width: int = 64, depth: int = 2,
 def deep_stack(depth: int = 100, width: int = 512, activation: ActivationSpec = None,
                weight_std: float | None = None, init: InitSpec = None, bias: bool = False,
                generator: torch.Generator | None = None) -> nn.Sequential:
-    """The lecture's deep network: ``depth`` x (``Linear(width, width)`` -> activation).
+    r"""The lecture's deep network: ``depth`` x (``Linear(width, width)`` -> activation).
 
-    With ``weight_std`` every weight is drawn from :math:`N(0, \\sigma^2)` with
-    :math:`\\sigma` = ``weight_std`` (the lecture tries 1, 0.01 and :math:`1/\\sqrt{512}`). One layer
-    multiplies the activation variance by :math:`n_{in}\\,\\sigma^2`, so after ``depth`` layers of the
-    identity activation the signal scales by :math:`(n_{in}\\sigma^2)^{depth/2}`: it explodes for
-    :math:`\\sigma = 1` and vanishes for :math:`\\sigma = 0.01`.
+    With ``weight_std`` every weight is drawn from :math:`N(0, \sigma^2)` with
+    :math:`\sigma` = ``weight_std`` (the lecture tries 1, 0.01 and :math:`1/\sqrt{512}`). One layer
+    multiplies the activation variance by :math:`n_{in}\,\sigma^2`, so after ``depth`` layers of the
+    identity activation the signal scales by :math:`(n_{in}\sigma^2)^{depth/2}`: it explodes for
+    :math:`\sigma = 1` and vanishes for :math:`\sigma = 0.01`.
 
     Args:
-        depth: number of layers (>= 1). width: units per layer (>= 1).
+        depth: number of layers (>= 1).
+        width: units per layer (>= 1).
         activation: a name or factory; ``None`` means no activation (no module is added).
-        weight_std: standard deviation of the weights (>= 0; 0 is the all-zero pitfall), or ``None``.
+        weight_std: standard deviation of the weights (>= 0; 0 is the all-zero pitfall), or
+            ``None``.
         init: used when ``weight_std`` is ``None``, as in :func:`mlp`; give at most one of the two.
         bias: whether layers have biases (the lecture's have none).
         generator: the seeded CPU generator for every weight.
@@ -257,17 +272,21 @@ def deep_stack(depth: int = 100, width: int = 512, activation: ActivationSpec = 
 def small_cnn(in_channels: int = 1, num_classes: int = 10, channels: Sequence[int] = (16, 32),
               image_size: int = 8, activation: ActivationSpec = "relu", init: InitSpec = None,
               generator: torch.Generator | None = None) -> nn.Sequential:
-    """A small CNN for 8x8 digits: per entry of ``channels``, ``Conv2d(3x3, padding 1) -> act ->
-    MaxPool2d(2)``; then ``Flatten -> Linear`` to ``num_classes`` logits.
+    r"""A small CNN for 8x8 digits: conv blocks, then ``Flatten -> Linear`` to the logits.
 
-    For conv layers the fan-in is :math:`k^2 \\cdot C_{in}` (the lecture: "D_in is
+    Each entry of ``channels`` adds a block ``Conv2d(3x3, padding 1) -> act -> MaxPool2d(2)``.
+
+    For conv layers the fan-in is :math:`k^2 \cdot C_{in}` (the lecture: "D_in is
     kernel_size^2 * input_channels"), which :mod:`dlcourse.init` uses for every named scheme.
 
     Args:
-        in_channels: image channels. num_classes: output logits.
+        in_channels: image channels.
+        num_classes: output logits.
         channels: output channels of each conv block (at least one).
         image_size: input height = width; each block halves it (floor), and it must stay >= 1.
-        activation, init, generator: as in :func:`mlp`.
+        activation: as in :func:`mlp`.
+        init: as in :func:`mlp`.
+        generator: as in :func:`mlp`.
 
     Returns:
         An :class:`torch.nn.Sequential` mapping ``(N, in_channels, S, S)`` to ``(N, num_classes)``.
@@ -286,8 +305,8 @@ def small_cnn(in_channels: int = 1, num_classes: int = 10, channels: Sequence[in
     for _ in channels:
         size //= 2
     if size < 1:
-        raise ValueError(f"image_size={image_size} is too small for {len(channels)} pooling blocks; "
-                         f"it needs at least {2 ** len(channels)}")
+        raise ValueError(f"image_size={image_size} is too small for {len(channels)} pooling "
+                         f"blocks; it needs at least {2 ** len(channels)}")
     act = get_activation(activation)
     fn = _initializer(init, act)
     skip = _fills_every_weight(init, generator)
