@@ -55,10 +55,9 @@ def scheme_std(scheme: Scheme, scale: float, fan_in: int, fan_out: int) -> float
     Returns:
         The standard deviation, a float.
     """
+    check_choice("scheme", scheme, SCHEMES)
     base = {"normal(σ)": 1.0, "xavier": math.sqrt(2.0 / (fan_in + fan_out)),
             "kaiming": math.sqrt(2.0 / fan_in), "lecun": math.sqrt(1.0 / fan_in)}
-    if scheme not in base:
-        raise ValueError(f"scheme={scheme!r}: use one of {', '.join(map(repr, SCHEMES))}")
     return scale * base[scheme]
 
 
