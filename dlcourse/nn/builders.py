@@ -26,7 +26,7 @@ from __future__ import annotations
 import inspect
 import math
 from collections.abc import Callable, Sequence
-from typing import Literal, TypeVar, Union
+from typing import Literal, TypeVar, Union, get_args
 
 import torch
 from torch import Tensor, nn
@@ -37,10 +37,10 @@ from dlcourse.nn.activations import ActivationSpec, get_activation
 
 __all__ = ["INIT_NAMES", "InitSpec", "deep_stack", "init_module_", "mlp", "small_cnn"]
 
-INIT_NAMES = (
-    "xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform", "lecun_normal")
 InitName = Literal["xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform",
                    "lecun_normal"]
+#: The named initializers, each :mod:`dlcourse.init`'s function of that name with a trailing ``_``.
+INIT_NAMES: tuple[str, ...] = get_args(InitName)
 #: ``None`` (PyTorch's default), an init name, or a callable ``(weight, generator=None) -> weight``.
 InitSpec = Union[InitName, Callable[..., Tensor], None]
 Initializer = Callable[[Tensor, Union[torch.Generator, None]], object]
