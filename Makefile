@@ -17,13 +17,15 @@ JOBS    ?= 2
 # build and notebook kernels share two cores, the spinning starves them (a 10 s cell took 95 s).
 export OMP_WAIT_POLICY = PASSIVE
 
-.PHONY: help install book test test-other-cpu labs labs-check bench browser clean
+.PHONY: help install book test test-fast test-other-cpu lint labs labs-check bench browser clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (installs into .venv first)"
 	@echo "make test   run every test: library, notebooks (nbval, twice: see test-other-cpu), labs,"
 	@echo "            grading, book build"
 	@echo "make test-other-cpu  the notebooks again with another CPU's kernels and one thread"
+	@echo "make test-fast  the everyday loop: lint, then every test not marked slow (notebooks once)"
+	@echo "make lint   ruff (pyflakes, pycodestyle, import order, Google docstrings) and mypy"
 	@echo "make labs   regenerate labs/ from solutions/"
 	@echo "make bench  print timing tables: notebooks, grading throughput (benchmarks/)"
 
@@ -77,9 +79,16 @@ NBVAL      := --nbval --nbval-current-env
 NOTEBOOKS  := book solutions
 OTHER_CPU  := ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-test: install browser
+test: lint browser
 	$(PY) -m pytest -n $(JOBS) --dist loadfile $(NBVAL)
 	$(MAKE) --no-print-directory test-other-cpu
+
+test-fast: lint
+	$(PY) -m pytest -n $(JOBS) --dist loadfile $(NBVAL) -m "not slow"
+
+lint: install
+	$(VENV)/bin/ruff check dlcourse tests benchmarks
+	$(VENV)/bin/mypy dlcourse
 
 test-other-cpu: install
 	$(OTHER_CPU) $(PY) -m pytest -n $(JOBS) --dist loadfile $(NBVAL) -p no:cacheprovider $(NOTEBOOKS)

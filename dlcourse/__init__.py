@@ -13,7 +13,7 @@ and :func:`passive_omp` come from :mod:`dlcourse.runtime`.
 import importlib
 
 __all__ = ["__version__", "device", "generator", "passive_omp", "seed"]
-__version__ = "0.1.0"
+__version__ = "0.1.0"  # the only place: pyproject.toml reads it (dynamic = ["version"])
 
 _SUBMODULES = (
     "data", "experiments", "grading", "init", "labs", "nn", "probes", "runtime", "train", "viz",

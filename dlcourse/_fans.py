@@ -8,11 +8,12 @@ See the book: Weight initialization.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 from typing import Literal
 
 import torch
+
+from dlcourse._validate import check_choice, check_int, check_real
 
 __all__ = ["FanMode", "calculate_gain", "calculate_fan_in_and_fan_out", "fan"]
 
@@ -56,6 +57,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 
     See the book: Weight initialization.
     """
+    check_choice("nonlinearity", nonlinearity, _NONLINEARITIES)
     if nonlinearity in _LINEAR:
         return 1.0
     if nonlinearity == "tanh":
@@ -63,34 +65,22 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        if param is None:
-            param = 0.01
-        elif not isinstance(param, numbers.Real) or isinstance(param, bool):
-            raise ValueError(
-                f"param is the negative slope of leaky_relu and must be a number, got {param!r} "
-                "— e.g. calculate_gain('leaky_relu', 0.2)"
-            )
-        return math.sqrt(2.0 / (1 + param**2))
-    if nonlinearity == "selu":
-        # Found empirically by PyTorch (pytorch/pytorch#50664); for self-normalizing nets use "linear".
-        return 3.0 / 4
-    raise ValueError(
-        f"nonlinearity {nonlinearity!r} is not supported; use one of {', '.join(_NONLINEARITIES)}"
-    )
+        slope = 0.01 if param is None else check_real("param (the leaky_relu slope)", param)
+        return math.sqrt(2.0 / (1 + slope**2))
+    # selu: found empirically by PyTorch (pytorch/pytorch#50664); self-normalizing nets want
+    # "linear".
+    return 3.0 / 4
 
 
 def _shape_of(tensor_or_shape: torch.Tensor | Sequence[int]) -> tuple[int, ...]:
     if isinstance(tensor_or_shape, torch.Tensor):
         return tuple(tensor_or_shape.shape)
-    if isinstance(tensor_or_shape, (tuple, list)) and all(
-        isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 0
-        for s in tensor_or_shape
-    ):
-        return tuple(int(s) for s in tensor_or_shape)
-    raise TypeError(
-        "tensor must be a torch.Tensor or a shape (a tuple or list of non-negative ints), "
-        f"got {type(tensor_or_shape).__name__} {tensor_or_shape!r}"
-    )
+    if not isinstance(tensor_or_shape, (tuple, list)):
+        raise TypeError(
+            "tensor must be a torch.Tensor or a shape (a tuple or list of non-negative ints), "
+            f"got {type(tensor_or_shape).__name__} {tensor_or_shape!r}"
+        )
+    return tuple(check_int("each size of the shape", s, min=0) for s in tensor_or_shape)
 
 
 def calculate_fan_in_and_fan_out(tensor: torch.Tensor | Sequence[int]) -> tuple[int, int]:
@@ -127,8 +117,7 @@ def calculate_fan_in_and_fan_out(tensor: torch.Tensor | Sequence[int]) -> tuple[
 
 def fan(tensor: torch.Tensor | Sequence[int], mode: FanMode) -> int:
     """Return the fan named by ``mode`` (``"fan_in"`` or ``"fan_out"``, any case, as in PyTorch)."""
-    wanted = mode.lower() if isinstance(mode, str) else mode
-    if wanted not in ("fan_in", "fan_out"):
-        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    wanted = check_choice("mode", mode.lower() if isinstance(mode, str) else mode,
+                          ("fan_in", "fan_out"))
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
     return fan_in if wanted == "fan_in" else fan_out

@@ -11,13 +11,13 @@ See the book: Weight initialization.
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
 from typing import Literal
 
 import torch
 
 from dlcourse._fans import FanMode, calculate_fan_in_and_fan_out, calculate_gain, fan
+from dlcourse._validate import check_generator, check_real, check_tensor
 
 __all__ = [
     "calculate_gain",
@@ -33,26 +33,9 @@ __all__ = [
     "lecun_normal_",
 ]
 
+
 def _check_tensor(tensor: object, floating: bool = True) -> torch.Tensor:
-    if not isinstance(tensor, torch.Tensor):
-        hint = " — convert it with torch.from_numpy(x)" if type(tensor).__module__ == "numpy" else ""
-        raise TypeError(f"tensor must be a torch.Tensor, got {type(tensor).__name__}{hint}")
-    if floating and not tensor.is_floating_point():
-        raise TypeError(
-            f"tensor must have a floating-point dtype to hold random draws, got {tensor.dtype} — "
-            "create it with dtype=torch.float32 (or convert it with tensor.float())"
-        )
-    return tensor
-
-
-def _check_real(name: str, value: object, minimum: float | None = None) -> float:
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return value
+    return check_tensor("tensor", tensor, floating=floating)
 
 
 def _draw_(
@@ -69,11 +52,7 @@ def _draw_(
     a CPU generator) we draw on the generator's device and copy in, so the course's CPU-seeded
     numbers are the same whatever device the weights live on.
     """
-    if generator is not None and not isinstance(generator, torch.Generator):
-        raise TypeError(
-            f"generator must be a torch.Generator or None, got {type(generator).__name__} — "
-            "use dlcourse.generator(seed)"
-        )
+    check_generator("generator", generator)
     with torch.no_grad():
         target = tensor
         if generator is not None and generator.device != tensor.device:
@@ -97,27 +76,33 @@ def _is_empty(tensor: torch.Tensor) -> bool:
     return False
 
 
-def zeros_(tensor: torch.Tensor) -> torch.Tensor:
+def zeros_(tensor: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     r"""Fill ``tensor`` with :math:`0` in place (the usual start for biases).
 
     Args:
         tensor: any tensor.
+        generator: accepted and unused (nothing is random), so that every initializer here can be
+            called as ``init(weight, generator=...)``, as :func:`dlcourse.nn.mlp` does.
 
     Returns:
         ``tensor`` itself.
 
     See the book: Weight initialization.
     """
+    check_generator("generator", generator)
     with torch.no_grad():
         return _check_tensor(tensor, floating=False).zero_()
 
 
-def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
+def constant_(
+    tensor: torch.Tensor, val: float, generator: torch.Generator | None = None
+) -> torch.Tensor:
     r"""Fill ``tensor`` with the constant :math:`\text{val}` in place.
 
     Args:
         tensor: any tensor.
         val: the value to fill it with.
+        generator: accepted and unused, as in :func:`zeros_`.
 
     Returns:
         ``tensor`` itself.
@@ -125,8 +110,9 @@ def constant_(tensor: torch.Tensor, val: float) -> torch.Tensor:
     See the book: Weight initialization (a constant weight never breaks the symmetry).
     """
     _check_tensor(tensor, floating=False)
-    if not isinstance(val, numbers.Real):
-        raise TypeError(f"val must be a real number, got {type(val).__name__} {val!r}")
+    check_generator("generator", generator)
+    if not isinstance(val, bool):  # True/False fill a bool mask, as in torch
+        check_real("val", val, finite=False)
     with torch.no_grad():
         return tensor.fill_(val)
 
@@ -151,8 +137,8 @@ def normal_(
     See the book: Weight initialization (the seeds' ``0.01 * randn`` demo).
     """
     _check_tensor(tensor)
-    _check_real("mean", mean)
-    _check_real("std", std, minimum=0.0)
+    check_real("mean", mean)
+    check_real("std", std, min=0.0)
     return _draw_(tensor, "normal", mean, std, generator)
 
 
@@ -176,8 +162,8 @@ def uniform_(
     See the book: Weight initialization.
     """
     _check_tensor(tensor)
-    _check_real("a", a)
-    _check_real("b", b)
+    check_real("a", a)
+    check_real("b", b)
     if a > b:
         raise ValueError(f"uniform_ needs a <= b, got a={a!r} > b={b!r} — swap them")
     return _draw_(tensor, "uniform", a, b, generator)
@@ -241,9 +227,9 @@ def xavier_normal_(
 
 
 def _xavier_std(tensor: torch.Tensor, gain: float) -> float | None:
-    """Glorot's σ = gain·√(2/(fan_in + fan_out)) after checking the arguments; None for an empty tensor."""
+    """Glorot's σ = gain·√(2/(fan_in + fan_out)), arguments checked; None for an empty tensor."""
     _check_tensor(tensor)
-    _check_real("gain", gain, minimum=0.0)
+    check_real("gain", gain, min=0.0)
     if _is_empty(tensor):
         return None
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)
@@ -251,7 +237,7 @@ def _xavier_std(tensor: torch.Tensor, gain: float) -> float | None:
 
 
 def _kaiming_std(tensor: torch.Tensor, a: float, mode: FanMode, nonlinearity: str) -> float:
-    _check_real("a", a)
+    check_real("a", a)
     return calculate_gain(nonlinearity, a) / math.sqrt(fan(tensor, mode))
 
 

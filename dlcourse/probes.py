@@ -27,6 +27,8 @@ from typing import Any, Literal, Sequence, Union
 import torch
 from torch import Tensor, nn
 
+from dlcourse._validate import check_int, check_interval, check_module, check_real
+
 __all__ = ["ActivationStats", "LayerStats", "select_modules", "snapshot", "update_to_data_ratio"]
 
 # Classified by class name (walking the MRO), so the course's from-scratch modules named like
@@ -228,17 +230,11 @@ class ActivationStats:
 
     def __init__(self, model: nn.Module, modules: ModuleSelection = "auto", bins: int = 50,
                  range: tuple[float, float] | None = None, saturation: float = 0.99) -> None:
-        if not isinstance(model, nn.Module):
-            raise TypeError(f"model must be an nn.Module, got {type(model).__name__}")
-        if not isinstance(bins, int) or isinstance(bins, bool) or bins < 1:
-            raise ValueError(f"bins must be an int >= 1, got {bins!r}")
+        check_module("model", model)
+        check_int("bins", bins, min=1)
         if range is not None:
-            if len(range) != 2 or not all(math.isfinite(float(v)) for v in range) \
-                    or not float(range[0]) < float(range[1]):
-                raise ValueError(f"range must be None or finite (lo, hi) with lo < hi, got {range!r}")
-            range = (float(range[0]), float(range[1]))
-        if not 0.0 < saturation < 1.0:
-            raise ValueError(f"saturation must be in (0, 1), got {saturation!r}")
+            range = check_interval("range", range)
+        check_real("saturation", saturation, min=0, max=1, min_open=True, max_open=True)
         self.bins, self.range, self.saturation = bins, range, float(saturation)
         self._kinds: list[Kind | None] = []
         self.layers: list[LayerStats] = []

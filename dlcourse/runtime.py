@@ -15,6 +15,8 @@ import sys
 import warnings
 from typing import TYPE_CHECKING
 
+from dlcourse._validate import check_choice, check_int
+
 if TYPE_CHECKING:
     import torch
 
@@ -55,8 +57,7 @@ def device() -> torch.device:
 
     wanted = os.environ.get("DLCOURSE_DEVICE")
     if wanted:
-        if wanted not in ("cpu", "cuda"):
-            raise ValueError(f"DLCOURSE_DEVICE={wanted!r}: use 'cpu' or 'cuda', or unset it")
+        check_choice("DLCOURSE_DEVICE", wanted, ("cpu", "cuda"))
         if wanted == "cuda" and not torch.cuda.is_available():
             raise ValueError("DLCOURSE_DEVICE='cuda' but no CUDA device is available: unset it")
         return torch.device(wanted)
@@ -64,16 +65,24 @@ def device() -> torch.device:
 
 
 def generator(seed: int) -> torch.Generator:
-    """A CPU :class:`torch.Generator` seeded with ``seed``: pass it as ``generator=`` to initializers."""
+    """A CPU :class:`torch.Generator` seeded with ``seed``, to pass as ``generator=``.
+
+    Args:
+        seed: any int (``manual_seed`` folds negative ones into its range).
+
+    Returns:
+        A new generator on the CPU.
+
+    See the book: Weight initialization.
+    """
     import torch
 
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+    seed = check_int("seed", seed)
     return torch.Generator(device="cpu").manual_seed(seed)
 
 
 def seed(value: int = 0) -> torch.Generator:
-    """Seed Python, NumPy and PyTorch, make kernels deterministic, and return a seeded CPU generator.
+    """Seed Python, NumPy and PyTorch, make kernels deterministic, return a seeded CPU generator.
 
     TF32 matrix products are switched off on GPUs so that results stay close to the CPU's float32.
 
@@ -83,8 +92,7 @@ def seed(value: int = 0) -> torch.Generator:
     Returns:
         ``generator(value)``, for code that wants an explicit generator.
     """
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(f"seed must be a non-negative int, got {value!r}")
+    value = check_int("seed", value, min=0)
     import numpy as np
     import torch
 

@@ -20,11 +20,12 @@ import copy
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Union
+from typing import Union, cast
 
 import torch
 from torch import Tensor, nn
 
+from dlcourse._validate import check_int, check_positive_float, check_real
 from dlcourse.data import loader
 
 __all__ = ["EarlyStopping", "History", "evaluate", "fit"]
@@ -51,10 +52,8 @@ class EarlyStopping:
     restore_best: bool = True
 
     def __post_init__(self) -> None:
-        if not isinstance(self.patience, int) or isinstance(self.patience, bool) or self.patience < 1:
-            raise ValueError(f"patience must be a positive int, got {self.patience!r}")
-        if self.min_delta < 0:
-            raise ValueError(f"min_delta must be >= 0, got {self.min_delta!r}")
+        check_int("patience", self.patience, min=1)
+        check_real("min_delta", self.min_delta, min=0)
 
 
 @dataclass
@@ -80,7 +79,9 @@ class History:
     best_epoch: int | None = None
 
 
-def evaluate(model: nn.Module, X: Tensor, y: Tensor, loss_fn: LossFn | None = None) -> tuple[float, float]:
+def evaluate(
+    model: nn.Module, X: Tensor, y: Tensor, loss_fn: LossFn | None = None
+) -> tuple[float, float]:
     r"""The loss and the accuracy of ``model`` on ``(X, y)``, in eval mode and without gradients.
 
     Accuracy is :math:`\frac{1}{N}\sum_i [\arg\max_k \hat y_{ik} = y_i]`; it is nan when the
@@ -88,7 +89,8 @@ def evaluate(model: nn.Module, X: Tensor, y: Tensor, loss_fn: LossFn | None = No
 
     Args:
         model: the network; its train/eval mode is restored afterwards.
-        X, y: inputs and targets; they are moved to the device of the model's parameters.
+        X: inputs; moved to the device of the model's parameters.
+        y: targets, moved likewise.
         loss_fn: defaults to cross-entropy.
 
     Returns:
@@ -142,18 +144,20 @@ def fit(
 
     See the book: Practical guidelines (babysitting the learning process; early stopping).
     """
-    _check_fit_args(epochs, lr, batch_size)
+    _check_fit_args(epochs, lr, batch_size, seed)
     stopper = _Stopper(_as_config(early_stopping, valid))
     dev = _resolve_device(model, device)
     loss_fn = loss_fn or nn.functional.cross_entropy
     optimizer = optimizer or torch.optim.SGD(model.parameters(), lr=lr)
     batches = _as_batches(train, batch_size, seed, "train")
-    valid_batches = None if valid is None else _as_batches(valid, batch_size, seed, "valid", shuffle=False)
+    valid_batches = (None if valid is None
+                     else _as_batches(valid, batch_size, seed, "valid", shuffle=False))
     history = History()
     with torch.random.fork_rng(devices=[dev.index or 0] if dev.type == "cuda" else []):
         torch.manual_seed(seed)
         for _ in _epochs(epochs, progress, history):
-            history.loss.append(_train_epoch(model, batches, loss_fn, optimizer, dev, history.step_loss))
+            history.loss.append(
+                _train_epoch(model, batches, loss_fn, optimizer, dev, history.step_loss))
             history.epochs_run += 1
             if valid_batches is not None:
                 v_loss, v_acc = _evaluate_batches(model, valid_batches, loss_fn, dev)
@@ -182,7 +186,8 @@ def _train_epoch(
         losses.append(loss.item())
     if not losses:
         raise ValueError(
-            "train gave no minibatches: pass (X, y) or a re-iterable loader, not a used-up generator"
+            "train gave no minibatches: pass (X, y) or a re-iterable loader, "
+            "not a used-up generator"
         )
     step_loss.extend(losses)
     return math.fsum(losses) / len(losses)
@@ -217,7 +222,9 @@ class _Stopper:
     """Tracks the best validation loss and a copy of its weights; no-op without a config."""
 
     def __init__(self, config: EarlyStopping | None) -> None:
-        self.config, self.best, self.best_epoch, self.best_state, self.wait = config, math.inf, None, None, 0
+        self.config, self.best, self.wait = config, math.inf, 0
+        self.best_epoch: int | None = None
+        self.best_state: dict[str, Tensor] | None = None
 
     def update(self, model: nn.Module, valid_loss: float, epoch: int) -> bool:
         """Record one epoch's validation loss; return True when training should stop."""
@@ -238,24 +245,28 @@ class _Stopper:
         return self.best_epoch
 
 
-def _as_config(early_stopping: int | EarlyStopping | None, valid: Data | None) -> EarlyStopping | None:
+def _as_config(
+    early_stopping: int | EarlyStopping | None, valid: Data | None
+) -> EarlyStopping | None:
     if early_stopping is None:
         return None
     if valid is None:
-        raise ValueError("early_stopping watches the validation loss: pass valid=(X_valid, y_valid) too")
+        raise ValueError(
+            "early_stopping watches the validation loss: pass valid=(X_valid, y_valid) too")
     if isinstance(early_stopping, EarlyStopping):
         return early_stopping
     if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
         return EarlyStopping(patience=early_stopping)
-    raise TypeError(
-        f"early_stopping must be a patience (int) or an EarlyStopping, got {type(early_stopping).__name__}"
-    )
+    raise TypeError("early_stopping must be a patience (int) or an EarlyStopping, "
+                    f"got {type(early_stopping).__name__}")
 
 
 def _as_batches(data: Data, batch_size: int, seed: int, name: str, shuffle: bool = True) -> Batches:
     """``(X, y)`` tensors become a seeded loader; an iterable of batches is used as it is."""
-    if isinstance(data, (tuple, list)) and len(data) == 2 and all(isinstance(t, Tensor) for t in data):
-        return loader(data[0], data[1], batch_size=batch_size, shuffle=shuffle, seed=seed)
+    if (isinstance(data, (tuple, list)) and len(data) == 2
+            and all(isinstance(t, Tensor) for t in data)):
+        X, y = cast(tuple[Tensor, Tensor], tuple(data))
+        return loader(X, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
     if isinstance(data, Iterable) and not isinstance(data, (Tensor, tuple, list)):
         return data
     raise TypeError(
@@ -264,13 +275,11 @@ def _as_batches(data: Data, batch_size: int, seed: int, name: str, shuffle: bool
     )
 
 
-def _check_fit_args(epochs: int, lr: float, batch_size: int) -> None:
-    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
-        raise ValueError(f"epochs must be a non-negative int, got {epochs!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+def _check_fit_args(epochs: int, lr: float, batch_size: int, seed: int) -> None:
+    check_int("epochs", epochs, min=0)
+    check_positive_float("lr", lr)
+    check_int("batch_size", batch_size, min=1)
+    check_int("seed", seed)
 
 
 def _resolve_device(model: nn.Module, device: torch.device | str | None) -> torch.device:

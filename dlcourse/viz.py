@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from dlcourse._validate import check_choice, check_int, check_interval
 from dlcourse.probes import ActivationStats, LayerStats
 
 __all__ = ["DPI", "QUANTITIES", "plot_depth_profile", "plot_layer_histograms", "plot_loss_curves"]
@@ -42,8 +43,8 @@ def _records(stats: StatsLike, what: str) -> list[LayerStats]:
 
 def _evenly(n: int, k: int | None) -> list[int]:
     """``k`` indices spread evenly over ``range(n)``, first and last included."""
-    if k is not None and (not isinstance(k, int) or isinstance(k, bool) or k < 1):
-        raise ValueError(f"max_layers must be None or an int >= 1, got {k!r}")
+    if k is not None:
+        k = check_int("max_layers", k, min=1)
     if k is None or k >= n:
         return list(range(n))
     return sorted({round(i * (n - 1) / max(k - 1, 1)) for i in range(k)})
@@ -100,8 +101,9 @@ def plot_layer_histograms(stats: StatsLike, kind: Literal["activation", "gradien
 
     See the book: Weight initialization.
     """
-    if kind not in ("activation", "gradient"):
-        raise ValueError(f"kind={kind!r}: use 'activation' or 'gradient'")
+    check_choice("kind", kind, ("activation", "gradient"))
+    if range is not None:
+        range = check_interval("range", range)
     grad = kind == "gradient"
     recs = [r for r in _records(stats, "stats")
             if (r.grad_hist_counts if grad else r.hist_counts)]
@@ -142,11 +144,11 @@ def _profile(values: Any, quantity: str, label: str) -> np.ndarray:
 
 
 def _curve(values: Any, what: str, expected: str, shape_rule: str) -> np.ndarray:
-    """``values`` as a non-empty 1-D float array, or a ValueError saying what ``what`` must be."""
+    """``values`` as a non-empty 1-D float array; a TypeError says what ``what`` must be."""
     try:
         y = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"{what} must be {expected}") from None
+        raise TypeError(f"{what} must be {expected}, got {type(values).__name__}") from None
     if y.ndim != 1 or y.size == 0:
         raise ValueError(f"{what} must {shape_rule}, got shape {y.shape}")
     return y
@@ -154,11 +156,11 @@ def _curve(values: Any, what: str, expected: str, shape_rule: str) -> np.ndarray
 
 def plot_depth_profile(profiles: Mapping[str, Any], quantity: str = "std", logy: bool = False,
                        title: str | None = None) -> Figure:
-    """A statistic against layer depth, one curve per label: the 100-layer picture.
+    r"""A statistic against layer depth, one curve per label: the 100-layer picture.
 
-    With :math:`W \\sim N(0, \\sigma^2)` and no activation the std after layer :math:`l` is about
-    :math:`(\\sqrt{n}\\,\\sigma)^{l}`: a straight line on a log axis, up for :math:`\\sigma = 1`,
-    down for :math:`\\sigma = 0.01`, flat for :math:`\\sigma = 1/\\sqrt{n}`.
+    With :math:`W \sim N(0, \sigma^2)` and no activation the std after layer :math:`l` is about
+    :math:`(\sqrt{n}\,\sigma)^{l}`: a straight line on a log axis, up for :math:`\sigma = 1`,
+    down for :math:`\sigma = 0.01`, flat for :math:`\sigma = 1/\sqrt{n}`.
 
     Args:
         profiles: label -> :class:`~dlcourse.probes.ActivationStats` (or a list of its
@@ -173,10 +175,8 @@ def plot_depth_profile(profiles: Mapping[str, Any], quantity: str = "std", logy:
 
     See the book: Weight initialization.
     """
-    if quantity not in QUANTITIES:
-        raise ValueError(f"quantity={quantity!r}: use one of {', '.join(map(repr, QUANTITIES))}")
-    if not isinstance(profiles, Mapping) or not profiles:
-        raise ValueError("profiles must be a non-empty dict label -> ActivationStats or values")
+    check_choice("quantity", quantity, QUANTITIES)
+    _check_mapping("profiles", profiles, "label -> ActivationStats or values")
     absolute = logy and quantity.endswith("mean")
     fig = _new_figure(6.4, 4.0, layout="constrained")
     ax = fig.subplots()
@@ -194,6 +194,13 @@ def plot_depth_profile(profiles: Mapping[str, Any], quantity: str = "std", logy:
     if title:
         ax.set_title(title)
     return fig
+
+
+def _check_mapping(name: str, value: Any, entries: str) -> None:
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a non-empty dict {entries}, got {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{name} must be a non-empty dict {entries}, got an empty one")
 
 
 def _losses(history: Any, label: str) -> np.ndarray:
@@ -221,8 +228,7 @@ def plot_loss_curves(histories: Mapping[str, Any], title: str | None = None,
 
     See the book: Weight initialization.
     """
-    if not isinstance(histories, Mapping) or not histories:
-        raise ValueError("histories must be a non-empty dict label -> losses")
+    _check_mapping("histories", histories, "label -> losses")
     fig = _new_figure(6.4, 4.0, layout="constrained")
     ax = fig.subplots()
     for label, history in histories.items():

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import torch
 from matplotlib.figure import Figure
 
+from dlcourse._validate import check_choice, check_int, check_positive_float
 from dlcourse.nn import deep_stack
 from dlcourse.probes import ActivationStats
 from dlcourse.runtime import generator
@@ -54,27 +55,20 @@ def scheme_std(scheme: Scheme, scale: float, fan_in: int, fan_out: int) -> float
     Returns:
         The standard deviation, a float.
     """
+    check_choice("scheme", scheme, SCHEMES)
     base = {"normal(σ)": 1.0, "xavier": math.sqrt(2.0 / (fan_in + fan_out)),
             "kaiming": math.sqrt(2.0 / fan_in), "lecun": math.sqrt(1.0 / fan_in)}
-    if scheme not in base:
-        raise ValueError(f"scheme={scheme!r}: use one of {', '.join(map(repr, SCHEMES))}")
     return scale * base[scheme]
 
 
 def _check(depth: int, width: int, batch: int, activation: str, scheme: str, scale: float,
            seed: int) -> None:
     for name, value in (("depth", depth), ("width", width), ("batch", batch)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
-    if activation not in ACTIVATION_CHOICES:
-        raise ValueError(f"activation={activation!r}: use one of "
-                         f"{', '.join(map(repr, ACTIVATION_CHOICES))}")
-    if scheme not in SCHEMES:
-        raise ValueError(f"scheme={scheme!r}: use one of {', '.join(map(repr, SCHEMES))}")
-    if not isinstance(scale, (int, float)) or not (scale > 0 and math.isfinite(scale)):
-        raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be an int >= 0, got {seed!r}")
+        check_int(name, value, min=1)
+    check_choice("activation", activation, ACTIVATION_CHOICES)
+    check_choice("scheme", scheme, SCHEMES)
+    check_positive_float("scale", scale)
+    check_int("seed", seed, min=0)
 
 
 def explorer_stats(depth: int = 6, width: int = 512, batch: int = 16, activation: str = "tanh",

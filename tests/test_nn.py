@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import pytest
 import torch
 from torch import nn
 
+from dlcourse import init as dlinit
 from dlcourse.nn import INIT_NAMES, deep_stack, get_activation, init_module_, mlp, small_cnn
 from dlcourse.runtime import generator
 
@@ -117,27 +119,46 @@ def test_named_inits_match_pytorch_draw_for_draw(name, reference):
         torch.testing.assert_close(layer.weight, expected, rtol=0, atol=0)
 
 
-def test_named_init_has_the_textbook_std():
-    # statistical check: 512*512 draws estimate the std to well under 1%
-    model = mlp(512, 512, width=512, depth=1, init="xavier_normal", generator=generator(0))
-    assert model[0].weight.std().item() == pytest.approx(math.sqrt(2 / 1024), rel=0.01)
-
-
-def test_callable_inits_two_and_one_argument_and_returning_new_tensor():
+def test_callable_init_gets_the_generator_by_keyword_and_may_return_a_new_tensor():
     seen = []
-    model = mlp(3, 2, width=4, depth=1, init=lambda w, g: seen.append(g) or w.fill_(0.5),
-                generator=generator(0))
-    assert all(isinstance(g, torch.Generator) for g in seen) and len(seen) == 2
+    gen = generator(0)
+    model = mlp(3, 2, width=4, depth=1, generator=gen,
+                init=lambda w, generator=None: seen.append(generator) or w.fill_(0.5))
+    assert len(seen) == 2 and all(g is gen for g in seen)  # one call per Linear, none to check
     assert torch.all(model[0].weight == 0.5) and torch.all(model[0].bias == 0)
-    model = mlp(3, 2, width=4, depth=1, init=lambda w: torch.full_like(w, 2.0))
+    model = mlp(3, 2, width=4, depth=1, init=lambda w, generator: torch.full_like(w, 2.0))
     assert torch.all(model[2].weight == 2.0)
     model = mlp(3, 2, width=4, depth=1, init=nn.init.orthogonal_, generator=generator(0))
     q = model[0].weight  # (4, 3): orthonormal columns
     torch.testing.assert_close(q.T @ q, torch.eye(3), atol=1e-5, rtol=0)
 
 
+def test_a_course_initializer_as_callable_draws_like_its_name():
+    by_name = mlp(6, 3, width=5, depth=2, init="xavier_normal", generator=generator(5))
+    by_callable = mlp(6, 3, width=5, depth=2, init=dlinit.xavier_normal_, generator=generator(5))
+    for a, b in zip(by_name.parameters(), by_callable.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_every_course_initializer_fits_the_init_rule():
+    for fn in (dlinit.zeros_, functools.partial(dlinit.constant_, val=0.3)):
+        model = mlp(3, 2, width=4, depth=1, init=fn, generator=generator(0))
+        assert torch.all(model[0].weight == (0.0 if fn is dlinit.zeros_ else 0.3))
+    with pytest.raises(TypeError, match="add a generator parameter"):
+        mlp(3, 2, init=nn.init.zeros_)  # torch's zeros_ takes no generator: wrap it
+
+
+def test_init_callable_without_generator_is_refused_before_building():
+    calls = []
+    with pytest.raises(TypeError, match=r"init\(weight, generator=generator\): add a generator"):
+        mlp(3, 2, init=lambda w: calls.append(w))
+    assert calls == []  # refused from its signature, never called
+    with pytest.raises(TypeError, match="generator"):
+        deep_stack(depth=2, width=4, init=lambda w, g: w)  # positional-only is not the rule
+
+
 def test_callable_that_fills_nothing_leaves_pytorch_default_not_garbage():
-    model = deep_stack(depth=2, width=16, init=lambda w: w)
+    model = deep_stack(depth=2, width=16, init=lambda w, generator=None: w)
     for layer in linears(model):
         assert layer.weight.abs().max().item() <= 1 / math.sqrt(16)  # PyTorch's default bound
 
@@ -145,16 +166,32 @@ def test_callable_that_fills_nothing_leaves_pytorch_default_not_garbage():
 @pytest.mark.parametrize("kwargs, match", [
     (dict(depth=-1), "depth"), (dict(width=0), "width"), (dict(dropout=1.0), "dropout"),
     (dict(dropout=-0.1), "dropout"), (dict(init="he"), "init=.*'xavier_normal'"),
-    (dict(norm="batch"), "norm"), (dict(activation="swish"), "activation"),
+    (dict(activation="swish"), "activation"),
 ])
-def test_mlp_bad_arguments(kwargs, match):
+def test_mlp_bad_values(kwargs, match):
     with pytest.raises(ValueError, match=match):
         mlp(3, 2, **kwargs)
 
 
-def test_init_names_constant():
-    assert INIT_NAMES == ("xavier_normal", "xavier_uniform", "kaiming_normal", "kaiming_uniform",
-                          "lecun_normal")
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(norm="batch"), "norm must be None or a callable"), (dict(width=2.5), "width"),
+    (dict(depth=True), "depth"), (dict(dropout="0.1"), "dropout"), (dict(init=3), "init"),
+])
+def test_mlp_bad_types(kwargs, match):
+    with pytest.raises(TypeError, match=match):
+        mlp(3, 2, **kwargs)
+
+
+@pytest.mark.parametrize("name", INIT_NAMES)
+def test_every_init_name_is_a_course_initializer_and_builds_every_model(name):
+    assert callable(getattr(dlinit, name + "_"))  # the name is dlcourse.init's function, less "_"
+    for build in (lambda: mlp(4, 2, width=3, depth=1, init=name, generator=generator(0)),
+                  lambda: deep_stack(depth=2, width=3, init=name, generator=generator(0)),
+                  lambda: small_cnn(channels=(2,), image_size=4, init=name,
+                                    generator=generator(0))):
+        layers = linears(build())
+        assert all(torch.count_nonzero(m.weight) > 0 for m in layers)
+        assert all(m.bias is None or torch.count_nonzero(m.bias) == 0 for m in layers)
 
 
 def test_init_module_on_a_hand_written_model():

@@ -229,6 +229,16 @@ def test_bad_arguments(kwargs, match):
         ActivationStats(nn.Tanh(), **kwargs)
 
 
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(bins=2.0), "bins must be a positive int, got float"),
+    (dict(range="ab"), r"range must be a pair \(lo, hi\)"),
+    (dict(saturation="0.9"), "saturation must be a real number, got str"),
+])
+def test_bad_argument_types(kwargs, match):
+    with pytest.raises(TypeError, match=match):
+        ActivationStats(nn.Tanh(), **kwargs)
+
+
 def test_model_must_be_a_module():
     with pytest.raises(TypeError, match="nn.Module"):
         ActivationStats(lambda x: x)

@@ -16,7 +16,8 @@ def blobs(n: int = 64, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Two well-separated Gaussian blobs in 2-D, labels 0 and 1: linearly separable."""
     g = torch.Generator().manual_seed(seed)
     y = torch.arange(n) % 2
-    X = torch.randn(n, 2, generator=g) * 0.3 + (2.0 * y - 1.0).unsqueeze(1) * torch.tensor([1.5, 1.0])
+    centers = (2.0 * y - 1.0).unsqueeze(1) * torch.tensor([1.5, 1.0])
+    X = torch.randn(n, 2, generator=g) * 0.3 + centers
     return X, y
 
 
@@ -92,7 +93,7 @@ def test_fit_custom_loss_gives_nan_accuracy() -> None:
 
 
 def crossed_sets() -> tuple[tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]:
-    """Validation labels are the training labels flipped: the better the fit, the worse the validation.
+    """Validation labels are the training labels flipped: the better the fit, the worse on valid.
 
     So the validation loss is lowest after the first epoch and rises after it.
     """
@@ -126,7 +127,8 @@ def test_early_stopping_config_without_restore_keeps_the_last_weights() -> None:
 
 def test_early_stopping_does_not_stop_while_improving() -> None:
     X, y = blobs()
-    history = fit(small_net(), (X, y), epochs=8, lr=0.1, batch_size=16, valid=(X, y), early_stopping=2)
+    history = fit(small_net(), (X, y), epochs=8, lr=0.1, batch_size=16, valid=(X, y),
+                  early_stopping=2)
     assert not history.stopped_early and history.epochs_run == 8 and history.best_epoch == 8
 
 
@@ -187,6 +189,10 @@ def test_fit_bad_arguments() -> None:
         fit(net, (X, y), lr=0)
     with pytest.raises(ValueError, match="batch_size must be a positive int, got 0"):
         fit(net, (X, y), batch_size=0)
+    with pytest.raises(TypeError, match="epochs must be a non-negative int, got float 2.0"):
+        fit(net, (X, y), epochs=2.0)
+    with pytest.raises(TypeError, match="lr must be a positive number, got str"):
+        fit(net, (X, y), lr="0.1")
     with pytest.raises(TypeError, match=r"train must be a tuple \(X, y\) of tensors .* got Tensor"):
         fit(net, X)
     with pytest.raises(ValueError, match="used-up generator"):

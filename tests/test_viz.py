@@ -1,4 +1,4 @@
-"""Tests of dlcourse.viz: what each figure plots, its layout and titles, and errors for bad input."""
+"""Tests of dlcourse.viz: what each figure plots, its layout and titles, errors for bad input."""
 
 from __future__ import annotations
 
@@ -82,6 +82,10 @@ def test_histogram_errors():
         plot_layer_histograms(run_stats(depth=2), kind="weights")
     with pytest.raises(ValueError, match="max_layers"):
         plot_layer_histograms(run_stats(depth=3), max_layers=0)
+    with pytest.raises(TypeError, match="max_layers must be a positive int, got float"):
+        plot_layer_histograms(run_stats(depth=3), max_layers=2.0)
+    with pytest.raises(ValueError, match=r"range must be \(lo, hi\) with lo < hi"):
+        plot_layer_histograms(run_stats(depth=3), range=(1, -1))
     with pytest.raises(TypeError, match="ActivationStats"):
         plot_layer_histograms({"a": 1})
 
@@ -128,8 +132,10 @@ def test_depth_profile_errors():
         plot_depth_profile({})
     with pytest.raises(ValueError, match="at least one layer"):
         plot_depth_profile({"a": []})
-    with pytest.raises(ValueError, match="sequence of numbers"):
+    with pytest.raises(TypeError, match="sequence of numbers, got list"):
         plot_depth_profile({"a": ["x", "y"]})
+    with pytest.raises(TypeError, match="profiles must be a non-empty dict .* got list"):
+        plot_depth_profile([[1.0, 2.0]])
     with pytest.raises(ValueError, match="no 'grad_std' recorded"):
         plot_depth_profile({"a": run_stats(depth=2)}, quantity="grad_std")
 
@@ -155,7 +161,7 @@ def test_loss_curves_errors():
         plot_loss_curves({})
     with pytest.raises(ValueError, match="non-empty 1-D"):
         plot_loss_curves({"a": []})
-    with pytest.raises(ValueError, match="sequence of losses"):
+    with pytest.raises(TypeError, match="sequence of losses"):
         plot_loss_curves({"a": object()})
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor
 
+from dlcourse._validate import check_int, check_tensor
 from dlcourse.data.digits import Split, load_digits
 from dlcourse.data.preprocess import MinMaxScale, Preprocessor, Standardize
 
@@ -59,7 +60,9 @@ class TensorLoader:
             yield self.X[idx], self.y[idx]
 
 
-def loader(X: Tensor, y: Tensor, batch_size: int = 64, shuffle: bool = True, seed: int = 0) -> TensorLoader:
+def loader(
+    X: Tensor, y: Tensor, batch_size: int = 64, shuffle: bool = True, seed: int = 0
+) -> TensorLoader:
     """Reproducible minibatches of ``(X, y)`` for one or many epochs.
 
     Minibatch SGD visits the training set in a random order each epoch; seeding that order makes a
@@ -77,11 +80,8 @@ def loader(X: Tensor, y: Tensor, batch_size: int = 64, shuffle: bool = True, see
 
     See the book: Optimizers (minibatch SGD).
     """
-    if not isinstance(X, Tensor) or not isinstance(y, Tensor):
-        raise TypeError(
-            f"loader expects tensors X and y, got {type(X).__name__} and {type(y).__name__}: "
-            "wrap them with torch.as_tensor"
-        )
+    check_tensor("X", X)
+    check_tensor("y", y)
     if X.ndim == 0 or y.ndim == 0 or len(X) != len(y):
         raise ValueError(
             f"X and y must have the same number of samples, got X of shape {tuple(X.shape)} "
@@ -89,6 +89,6 @@ def loader(X: Tensor, y: Tensor, batch_size: int = 64, shuffle: bool = True, see
         )
     if X.device != y.device:
         raise ValueError(f"X is on {X.device} but y is on {y.device}: move both with .to(device)")
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    check_int("batch_size", batch_size, min=1)
+    check_int("seed", seed)
     return TensorLoader(X, y, batch_size=batch_size, shuffle=shuffle, seed=seed)

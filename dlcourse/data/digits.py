@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from dlcourse._validate import check_int, check_real
 from dlcourse.data.preprocess import Standardize
 
 __all__ = ["Split", "load_digits"]
@@ -47,7 +48,7 @@ class Split:
 
     @property
     def test(self) -> tuple[Tensor, Tensor]:
-        """``(X_test, y_test)``, ready for ``valid=split.test`` or ``evaluate(net, *split.test)``."""
+        """``(X_test, y_test)``, for ``valid=split.test`` or ``evaluate(net, *split.test)``."""
         return self.X_test, self.y_test
 
     @property
@@ -85,10 +86,11 @@ def load_digits(
     from sklearn.datasets import load_digits as _sklearn_digits
     from sklearn.model_selection import train_test_split
 
-    if not 0.0 < test_size < 1.0:
-        raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size!r}")
+    check_real("test_size", test_size, min=0, max=1, min_open=True, max_open=True)
+    check_int("seed", seed)
     X, y = _sklearn_digits(return_X_y=True)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, random_state=seed, stratify=y)
+    X_tr, X_te, y_tr, y_te = train_test_split(
+        X, y, test_size=test_size, random_state=seed, stratify=y)
     X_train, X_test = _as_float(X_tr), _as_float(X_te)  # (N, 64)
     scaler = None
     if standardize:
@@ -97,10 +99,11 @@ def load_digits(
         X_test = scaler.transform(X_test)
     if not flatten:
         X_train, X_test = X_train.reshape(-1, *IMAGE_SHAPE), X_test.reshape(-1, *IMAGE_SHAPE)
-    tensors = [X_train, _as_labels(y_tr), X_test, _as_labels(y_te)]
+    y_train, y_test = _as_labels(y_tr), _as_labels(y_te)
     if device is not None:
-        tensors = [t.to(device) for t in tensors]
-    return Split(*tensors, scaler=scaler)
+        X_train, y_train = X_train.to(device), y_train.to(device)
+        X_test, y_test = X_test.to(device), y_test.to(device)
+    return Split(X_train, y_train, X_test, y_test, scaler=scaler)
 
 
 def _as_float(X: np.ndarray) -> Tensor:

@@ -19,6 +19,8 @@ from abc import ABC, abstractmethod
 import torch
 from torch import Tensor
 
+from dlcourse._validate import check_interval, check_tensor
+
 __all__ = ["Preprocessor", "Standardize", "MinMaxScale"]
 
 
@@ -65,19 +67,11 @@ class Preprocessor(ABC):
     def _inverse(self, X: Tensor) -> Tensor: ...
 
     def _check_input(self, X: Tensor, method: str) -> Tensor:
-        name = f"{type(self).__name__}.{method}"
-        if not isinstance(X, Tensor):
-            raise TypeError(
-                f"{name} expects a torch.Tensor, got {type(X).__name__}: wrap it with torch.as_tensor(X)"
-            )
+        check_tensor("X", X, floating=True)
         if X.ndim < 2:
             raise ValueError(
-                f"{name} expects X of shape (N, features...), got shape {tuple(X.shape)}: "
-                "use X.reshape(-1, 1) for a single feature"
-            )
-        if not X.is_floating_point():
-            raise TypeError(
-                f"{name} expects a floating-point tensor, got {X.dtype}: convert it with X.float()"
+                f"{type(self).__name__}.{method} expects X of shape (N, features...), got shape "
+                f"{tuple(X.shape)}: use X.reshape(-1, 1) for a single feature"
             )
         return X
 
@@ -85,12 +79,14 @@ class Preprocessor(ABC):
         name = type(self).__name__
         if self.feature_shape_ is None:
             raise ValueError(
-                f"{name} is not fitted yet: call .fit(X_train) on the training set before .{method}(X)"
+                f"{name} is not fitted yet: call .fit(X_train) on the training set "
+                f"before .{method}(X)"
             )
         X = self._check_input(X, method)
         if tuple(X.shape[1:]) != self.feature_shape_:
             raise ValueError(
-                f"{name} was fitted on {self.n_features_in_} features (shape {self.feature_shape_}) "
+                f"{name} was fitted on {self.n_features_in_} features "
+                f"(shape {self.feature_shape_}) "
                 f"but X has {math.prod(X.shape[1:])} features (shape {tuple(X.shape[1:])}): "
                 "transform data laid out like the training set"
             )
@@ -98,7 +94,10 @@ class Preprocessor(ABC):
 
 
 def _is_constant(spread: Tensor, center: Tensor) -> Tensor:
-    """Features whose spread is zero, or only float64 round-off relative to their size (a constant 0.1)."""
+    """Features whose spread is zero, or only float64 round-off relative to their size.
+
+    A feature that is constant at 0.1 has a spread of a few ulps, not exactly 0.
+    """
     eps = torch.finfo(torch.float64).eps
     return spread <= 10 * eps * center.abs()
 
@@ -149,7 +148,7 @@ class Standardize(Preprocessor):
 
 
 class MinMaxScale(Preprocessor):
-    r"""Scale each feature linearly so that its training minimum and maximum map to ``feature_range``.
+    r"""Scale each feature linearly so its training minimum and maximum map to ``feature_range``.
 
     With ``feature_range = (lo, hi)`` (default ``(-1, 1)``, the lecture's choice):
 
@@ -176,10 +175,7 @@ class MinMaxScale(Preprocessor):
     half_range_: Tensor
 
     def __init__(self, feature_range: tuple[float, float] = (-1.0, 1.0)) -> None:
-        lo, hi = feature_range
-        if not lo < hi:
-            raise ValueError(f"feature_range must be (lo, hi) with lo < hi, got {feature_range!r}")
-        self.feature_range = (float(lo), float(hi))
+        self.feature_range = check_interval("feature_range", feature_range)
 
     def _fit(self, X: Tensor) -> None:
         X64 = X.double()

@@ -1,4 +1,4 @@
-"""Neural-network building blocks that mirror :mod:`torch.nn`: activations by name and model builders.
+"""Neural-network building blocks that mirror :mod:`torch.nn`: activations by name, model builders.
 
 See the book: Weight initialization.
 """

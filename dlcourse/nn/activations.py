@@ -35,7 +35,8 @@ def get_activation(name: ActivationSpec) -> nn.Module:
     """Return a fresh activation module for ``name``.
 
     Args:
-        name: one of ``"identity"``/``"linear"``/``None`` (no activation: :class:`torch.nn.Identity`),
+        name: one of ``"identity"``/``"linear"``/``None`` (no activation:
+            :class:`torch.nn.Identity`),
             ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"`` (slope 0.01), ``"elu"``,
             ``"gelu"`` (case-insensitive); or a zero-argument callable returning a module, such as
             the class ``nn.Tanh`` or ``lambda: nn.LeakyReLU(0.2)``.
