@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 import torch
 
-from dlcourse.grading import check, open_lab
+from dlcourse.grading import check, open_lab, status
 from dlcourse.grading.authoring import render_lab, strip_hidden, stub_source
-from dlcourse.grading.check import run_check
+from dlcourse.grading.check import report, run_check
+from dlcourse.grading.judge import QuestionResult
 from dlcourse.grading.notebook import SourceError, load_source, regions
 from dlcourse.grading.student import LocalStudent, NotImplementedByStudent, StudentMissing, StudentRaised
 from dlcourse.grading.wire import NotPlainData, decode, empty, encode, materialize, seeded, tensor, to_plain
@@ -183,3 +184,34 @@ def test_check_flags_library_calls():
 
     result, _ = run_check("q2", xavier_normal_, xavier_uniform_)
     assert result.status == "failed" and "uses `torch.nn.init`" in result.message
+
+
+# ---------------------------------------------------------------- statuses
+
+
+@pytest.mark.parametrize("name", status.names())
+def test_every_status_round_trips_through_the_table(name):
+    row = status.get(name)
+    assert row.name == name and row.label and row.meaning
+    problem = status.problem(name, "why")
+    if row.exception is None:  # passed and failed are not raised by student code
+        assert type(problem) is StudentRaised
+    else:
+        assert type(problem) is row.exception and problem.status == name and problem.message == "why"
+    result = QuestionResult("q1", name, 0.0, 1.0, "why", [])
+    assert report(result).startswith("q1: ")
+    from dlcourse.grading.report import feedback_markdown
+    from dlcourse.grading.runner import SubmissionResult
+
+    text = feedback_markdown(SubmissionResult("ada", "lab01_initialization", {"q1": result}))
+    assert f"| {row.label} |" in text and f"Attempted {int(row.attempted)} of 1" in text
+
+
+def test_status_table_refuses_unknown_names_and_matches_the_readme():
+    with pytest.raises(ValueError, match="unknown grading status 'lost'; the statuses are passed"):
+        status.get("lost")
+    assert type(status.problem("lost", "x")) is StudentRaised
+    readme = open("README.md", encoding="utf-8").read()
+    rows = [ln for ln in readme.splitlines() if ln.startswith("| `")]
+    expected = [f"| `{s.name}` | {s.meaning} | {'yes' if s.attempted else 'no'} |" for s in status.STATUSES]
+    assert rows == expected

@@ -19,7 +19,7 @@ import inspect
 from collections import ChainMap
 from typing import Any
 
-from dlcourse.grading import registry
+from dlcourse.grading import registry, status
 from dlcourse.grading.judge import QuestionResult, run_question
 from dlcourse.grading.registry import Lab, get_lab
 from dlcourse.grading.student import LocalStudent
@@ -84,22 +84,15 @@ def run_check(
 
 
 def report(result: QuestionResult, n_hidden: int = 0) -> str:
-    """The text ``check`` prints for ``result``."""
-    q = result.question
+    """The text ``check`` prints for ``result`` (the wording is in :mod:`dlcourse.grading.status`)."""
     ran = len(result.outcomes)
-    if result.status == "passed":
-        extra = f" ({ran - n_hidden} public, {n_hidden} hidden)" if n_hidden else ""
-        note = "" if n_hidden else " The autograder runs more (hidden) tests."
-        return f"{q}: passed all {ran} checks{extra}.{note}"
     last = result.outcomes[-1] if result.outcomes else None
-    name = f" check {last.test!r}" if last else ""
-    if result.status == "not_implemented":
-        return (
-            f"{q}: not implemented yet — {result.message}. "
-            "Replace the `raise NotImplementedError(...)` line with your code."
-        )
-    if result.status == "missing":
-        return f"{q}: {result.message}."
-    if result.status == "error":
-        return f"{q}: your code raised an error in{name}: {result.message}"
-    return f"{q}:{name} failed ({ran - 1} of the checks before it passed): {result.message}"
+    return status.wording(
+        result.status,
+        q=result.question,
+        where=f"check {last.test!r}" if last else "a check",
+        message=result.message,
+        ran=ran,
+        extra=f" ({ran - n_hidden} public, {n_hidden} hidden)" if n_hidden else "",
+        note="" if n_hidden else " The autograder runs more (hidden) tests.",
+    )

@@ -1,9 +1,6 @@
 """Running a question's tests against a student and turning outcomes into a status and a message.
 
-Statuses, in the order the autograder reports them: ``passed``, ``failed`` (an answer is wrong),
-``error`` (the student's code raised), ``not_implemented`` (it still raises
-``NotImplementedError``), ``missing`` (the function or cell is not there), ``timeout``, ``crashed``
-(the student's process died).
+The statuses and what each means are in :mod:`dlcourse.grading.status`.
 """
 
 from __future__ import annotations
@@ -13,12 +10,10 @@ from dataclasses import dataclass
 
 from dlcourse.grading.expect import Failure
 from dlcourse.grading.registry import TestCase
-from dlcourse.grading.student import Student, StudentProblem
+from dlcourse.grading.status import StudentProblem
+from dlcourse.grading.student import Student
 
-__all__ = ["STATUSES", "Outcome", "QuestionResult", "problem_result", "run_question", "run_test"]
-
-STATUSES = ("passed", "failed", "error", "not_implemented", "missing", "timeout", "crashed")
-
+__all__ = ["Outcome", "QuestionResult", "problem_result", "run_question", "run_test"]
 
 @dataclass(frozen=True)
 class Outcome:

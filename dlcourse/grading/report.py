@@ -16,23 +16,19 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from dlcourse.grading import status
 from dlcourse.grading.runner import SubmissionResult
 
 __all__ = ["feedback_markdown", "gradescope_results", "write_gradebook", "write_student"]
 
-_LABELS = {
-    "passed": "passed",
-    "failed": "failed",
-    "error": "your code raised an error",
-    "not_implemented": "not implemented",
-    "missing": "missing",
-    "timeout": "timed out",
-    "crashed": "crashed",
-}
 
 
 def _points(x: float) -> str:
     return f"{x:g}"
+
+
+def _attempted(result: SubmissionResult) -> int:
+    return sum(status.get(r.status).attempted for r in result.questions.values())
 
 
 def feedback_markdown(result: SubmissionResult) -> str:
@@ -42,15 +38,17 @@ def feedback_markdown(result: SubmissionResult) -> str:
         "",
         f"**Score: {_points(result.total)} / {_points(result.max_total)}**",
         "",
+        f"Attempted {_attempted(result)} of {len(result.questions)} questions.",
+        "",
         "| question | points | result |",
         "|---|---|---|",
     ]
     for q, r in result.questions.items():
-        lines.append(f"| {q} | {_points(r.points)} / {_points(r.max_points)} | {_LABELS[r.status]} |")
+        lines.append(f"| {q} | {_points(r.points)} / {_points(r.max_points)} | {status.get(r.status).label} |")
     lines.append("")
     for q, r in result.questions.items():
         if r.status != "passed":
-            lines += [f"## {q}: {_LABELS[r.status]}", "", r.message.replace("\n", "  \n"), ""]
+            lines += [f"## {q}: {status.get(r.status).label}", "", r.message.replace("\n", "  \n"), ""]
     if result.notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in result.notes] + [""]
     return "\n".join(lines)
@@ -66,7 +64,7 @@ def gradescope_results(result: SubmissionResult) -> dict:
                 "score": r.points,
                 "max_score": r.max_points,
                 "status": "passed" if r.status == "passed" else "failed",
-                "output": f"{_LABELS[r.status]}: {r.message}",
+                "output": f"{status.get(r.status).label}: {r.message}",
             }
             for q, r in result.questions.items()
         ],

@@ -18,8 +18,8 @@ from dlcourse.grading.judge import QuestionResult, problem_result, run_question
 from dlcourse.grading.notebook import LabSource
 from dlcourse.grading.registry import TestCase, collecting_hidden, get_lab
 from dlcourse.grading.session import Limits, RemoteStudent, Session
-from dlcourse.grading.student import (
-    NotImplementedByStudent,
+from dlcourse.grading import status
+from dlcourse.grading.status import (
     StudentCrashed,
     StudentMissing,
     StudentProblem,
@@ -28,8 +28,6 @@ from dlcourse.grading.student import (
 )
 
 __all__ = ["Plan", "ProgramCell", "SubmissionResult", "build_program", "grade_submission", "load_plan"]
-
-_CELL_PROBLEMS = {"error": StudentRaised, "not_implemented": NotImplementedByStudent}
 
 
 @dataclass(frozen=True)
@@ -142,7 +140,7 @@ class _Runner:
         if reply["status"] == "ok":
             self.good.append(cell)
         else:
-            self._record(cell, _CELL_PROBLEMS[reply["status"]](f"{cell.label} raised {reply['message']}"))
+            self._record(cell, status.problem(reply["status"], f"{cell.label} raised {reply['message']}"))
             self.good.append(cell)  # definitions before the error stand, as in a notebook
 
     def _record(self, cell: ProgramCell, problem: StudentProblem) -> None:

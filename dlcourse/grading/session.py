@@ -21,23 +21,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from dlcourse.grading.student import (
-    NotImplementedByStudent,
-    Student,
-    StudentCrashed,
-    StudentMissing,
-    StudentRaised,
-    StudentTimeout,
-)
+from dlcourse.grading import status
+from dlcourse.grading.status import StudentCrashed, StudentRaised, StudentTimeout
+from dlcourse.grading.student import Student
 from dlcourse.grading.wire import CallInfo, decode, encode
 
 __all__ = ["Limits", "RemoteStudent", "Session"]
 
-_PROBLEMS = {
-    "not_implemented": NotImplementedByStudent,
-    "error": StudentRaised,
-    "missing": StudentMissing,
-}
 _MAX_REPLY_BYTES = 256 * 2**20
 
 
@@ -183,7 +173,7 @@ class Session:
         reply = self.request({"op": "call", "name": name, "args": args, "kwargs": kwargs}, timeout)
         if "problem" in reply:
             problem = reply["problem"]
-            raise _PROBLEMS.get(problem.get("status"), StudentRaised)(str(problem.get("message")))
+            raise status.problem(str(problem.get("status")), str(problem.get("message")))
         ok = reply["ok"]
         return CallInfo(ok["value"], list(ok["args_after"]), ok["returned_arg"])
 

@@ -3,7 +3,7 @@
 Tests never touch student objects directly. They call ``student.name(*args)`` on a
 :class:`Student`, which runs the function where the student's code lives and hands back plain data
 (see :mod:`dlcourse.grading.wire`). What went wrong on the student's side arrives as one of the
-:class:`StudentProblem` exceptions below, each mapped to a grading status.
+:class:`StudentProblem` exceptions of :mod:`dlcourse.grading.status`, each a grading status.
 """
 
 from __future__ import annotations
@@ -15,6 +15,14 @@ import traceback
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
+from dlcourse.grading.status import (
+    NotImplementedByStudent,
+    StudentCrashed,
+    StudentMissing,
+    StudentProblem,
+    StudentRaised,
+    StudentTimeout,
+)
 from dlcourse.grading.wire import CallInfo, NotPlainData, materialize, to_plain
 
 __all__ = [
@@ -31,36 +39,6 @@ __all__ = [
     "resolve",
     "swap_names",
 ]
-
-
-class StudentProblem(Exception):
-    """The student's code could not produce an answer; ``status`` is the grading status."""
-
-    status = "error"
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class NotImplementedByStudent(StudentProblem):
-    status = "not_implemented"
-
-
-class StudentRaised(StudentProblem):
-    status = "error"
-
-
-class StudentMissing(StudentProblem):
-    status = "missing"
-
-
-class StudentTimeout(StudentProblem):
-    status = "timeout"
-
-
-class StudentCrashed(StudentProblem):
-    status = "crashed"
 
 
 def _student_frames(tb) -> str:
