@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from dlcourse.grading import check, open_lab, status
+from dlcourse.grading import check, open_lab, protocol, status
 from dlcourse.grading.authoring import render_lab, strip_hidden, stub_source
 from dlcourse.grading.check import report, run_check
 from dlcourse.grading.judge import QuestionResult
@@ -215,3 +215,29 @@ def test_status_table_refuses_unknown_names_and_matches_the_readme():
     rows = [ln for ln in readme.splitlines() if ln.startswith("| `")]
     expected = [f"| `{s.name}` | {s.meaning} | {'yes' if s.attempted else 'no'} |" for s in status.STATUSES]
     assert rows == expected
+
+
+# ---------------------------------------------------------------- the grader <-> child protocol
+
+
+def test_protocol_requests_are_answered_by_the_child_dispatch_table():
+    state = protocol.ChildState()
+
+    def ask(request):  # through the wire both ways, as between the processes
+        return decode(encode(protocol.dispatch(state, decode(encode(request)))))
+
+    cell = "def double(x):\n    return 2 * x\n\ndef todo(x):\n    raise NotImplementedError('q1')"
+    assert ask(protocol.exec_request(cell, "your cell for q1")) == {"status": "ok", "message": ""}
+    assert protocol.call_reply(ask(protocol.call_request("double", [tensor([1.0, 2.0])], {}))).value.tolist() == [2, 4]
+    assert "return 2 * x" in ask(protocol.source_request("double"))["ok"]
+    with pytest.raises(NotImplementedByStudent, match="todo still raises"):
+        protocol.call_reply(ask(protocol.call_request("todo", [1], {})))
+    with pytest.raises(StudentMissing, match="absent is not defined"):
+        protocol.call_reply(ask(protocol.call_request("absent", [], {})))
+    assert ask(protocol.swap_request({"double": "math:sqrt"})) == {"ok": None}
+    assert protocol.call_reply(ask(protocol.call_request("double", [16.0], {}))).value == 4.0
+    ask(protocol.swap_request({}))
+    assert protocol.call_reply(ask(protocol.call_request("double", [16.0], {}))).value == 32.0
+    with pytest.raises(StudentRaised, match="unknown request 'dance'"):
+        protocol.raise_problem(ask({"op": "dance"}))
+    assert set(protocol.HANDLERS) | {protocol.EXIT} == {"exec", "call", "source", "swap", "exit"}

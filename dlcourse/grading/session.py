@@ -16,13 +16,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dlcourse.grading import status
-from dlcourse.grading.status import StudentCrashed, StudentRaised, StudentTimeout
+from dlcourse.grading import protocol
+from dlcourse.grading.status import StudentCrashed, StudentTimeout
 from dlcourse.grading.student import Student
 from dlcourse.grading.wire import CallInfo, decode, encode
 
@@ -166,24 +166,19 @@ class Session:
 
     def exec_cell(self, code: str, label: str, timeout: float) -> dict:
         """Run one cell; returns ``{"status": "ok"|"error"|"not_implemented", "message": ...}``."""
-        return self.request({"op": "exec", "code": code, "label": label}, timeout)
+        return self.request(protocol.exec_request(code, label), timeout)
 
     def call(self, name: str, args: list, kwargs: dict, timeout: float) -> CallInfo:
         """Call the student's ``name``; raises a :class:`StudentProblem` for what went wrong."""
-        reply = self.request({"op": "call", "name": name, "args": args, "kwargs": kwargs}, timeout)
-        if "problem" in reply:
-            problem = reply["problem"]
-            raise status.problem(str(problem.get("status")), str(problem.get("message")))
-        ok = reply["ok"]
-        return CallInfo(ok["value"], list(ok["args_after"]), ok["returned_arg"])
+        return protocol.call_reply(self.request(protocol.call_request(name, args, kwargs), timeout))
 
     def source(self, name: str, timeout: float = 10.0) -> str:
-        return str(self.request({"op": "source", "name": name}, timeout).get("ok", ""))
+        """The source text of the student's ``name`` (``""`` when it has none)."""
+        return str(self.request(protocol.source_request(name), timeout).get("ok", ""))
 
     def swap(self, names: dict[str, str], timeout: float = 30.0) -> None:
-        reply = self.request({"op": "swap", "names": names}, timeout)
-        if "problem" in reply:
-            raise StudentRaised(reply["problem"]["message"])
+        """Put library stand-ins in place of ``names`` (``{}``: the student's answers again)."""
+        protocol.raise_problem(self.request(protocol.swap_request(names), timeout))
 
     def close_child(self) -> None:
         if self._proc is not None:
