@@ -16,7 +16,7 @@ __all__ = ["main"]
 
 
 def _labs(args: argparse.Namespace) -> int:
-    from dlcourse.grading.authoring import build_labs
+    from dlcourse.authoring.build import build_labs
 
     changed = build_labs(Path(args.solutions), Path(args.labs), check=args.check)
     if args.check:

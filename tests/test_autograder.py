@@ -14,8 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from dlcourse.authoring.source import load_source
 from dlcourse.cli import main as cli
-from dlcourse.grading.notebook import load_source
 
 pytestmark = pytest.mark.slow
 

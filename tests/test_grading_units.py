@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import torch
 
+from dlcourse.authoring.build import render_lab, strip_hidden, stub_source
+from dlcourse.authoring.source import SourceError, load_source, regions
 from dlcourse.grading import check, open_lab, protocol, status
-from dlcourse.grading.authoring import render_lab, strip_hidden, stub_source
 from dlcourse.grading.check import report, run_check
 from dlcourse.grading.judge import QuestionResult
-from dlcourse.grading.notebook import SourceError, load_source, regions
 from dlcourse.grading.student import LocalStudent, NotImplementedByStudent, StudentMissing, StudentRaised
 from dlcourse.grading.wire import NotPlainData, decode, empty, encode, materialize, seeded, tensor, to_plain
 
@@ -98,7 +98,7 @@ def test_generated_lab_has_no_solutions_hidden_tests_or_outputs():
 
 
 def test_labs_folder_is_in_sync_with_solutions():
-    from dlcourse.grading.authoring import build_labs
+    from dlcourse.authoring.build import build_labs
 
     stale = build_labs(check=True)
     assert stale == [], f"labs/ is stale: run `make labs` and commit ({stale})"

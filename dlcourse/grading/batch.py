@@ -12,12 +12,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from dlcourse.authoring.source import load_source
 from dlcourse.grading.judge import problem_result
-from dlcourse.grading.notebook import load_source
 from dlcourse.grading.report import write_gradebook, write_student
 from dlcourse.grading.runner import SubmissionResult, grade_submission, load_plan
 from dlcourse.grading.session import Limits
-from dlcourse.grading.student import StudentCrashed
+from dlcourse.grading.status import StudentCrashed
 
 __all__ = ["grade_folder", "find_submissions"]
 

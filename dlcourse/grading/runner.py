@@ -14,11 +14,11 @@ from pathlib import Path
 
 import nbformat
 
+from dlcourse.authoring.source import LabSource
+from dlcourse.grading import status
 from dlcourse.grading.judge import QuestionResult, problem_result, run_question
-from dlcourse.grading.notebook import LabSource
 from dlcourse.grading.registry import TestCase, collecting_hidden, get_lab
 from dlcourse.grading.session import Limits, RemoteStudent, Session
-from dlcourse.grading import status
 from dlcourse.grading.status import (
     StudentCrashed,
     StudentMissing,
