@@ -13,9 +13,10 @@ import torch
 
 from dlcourse.authoring.build import render_lab, strip_hidden, stub_source
 from dlcourse.authoring.source import SourceError, load_source, regions
-from dlcourse.grading import check, open_lab, protocol, status
+from dlcourse.grading import check, open_lab, protocol, registry, status
 from dlcourse.grading.check import report, run_check
 from dlcourse.grading.judge import QuestionResult
+from dlcourse.grading.registry import get_lab
 from dlcourse.grading.student import LocalStudent, NotImplementedByStudent, StudentMissing, StudentRaised
 from dlcourse.grading.wire import NotPlainData, decode, empty, encode, materialize, seeded, tensor, to_plain
 
@@ -241,3 +242,34 @@ def test_protocol_requests_are_answered_by_the_child_dispatch_table():
     with pytest.raises(StudentRaised, match="unknown request 'dance'"):
         protocol.raise_problem(ask({"op": "dance"}))
     assert set(protocol.HANDLERS) | {protocol.EXIT} == {"exec", "call", "source", "swap", "exit"}
+
+
+# ---------------------------------------------------------------- the open lab lives in the notebook
+
+
+def calculate_fans(tensor):
+    receptive = tensor[0][0].numel() if tensor.dim() > 2 else 1
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def test_open_lab_keeps_the_lab_and_its_hidden_tests_in_the_notebook_namespace(capsys):
+    notebook: dict = {"calculate_fans": calculate_fans}
+    exec(
+        "from dlcourse.grading import hidden_test, open_lab\n"
+        "open_lab('lab01_initialization')\n"
+        "@hidden_test('q1')\n"
+        "def strict(student):\n"
+        "    raise AssertionError('the hidden test says no')\n",
+        notebook,
+    )
+    lab = notebook[registry.LAB_KEY]
+    try:
+        assert lab is get_lab("lab01_initialization") and [t.name for t in lab.hidden_tests] == ["strict"]
+        assert "Lab 1 — Weight initialization: questions q1, q2, q3, q4" in capsys.readouterr().out
+        result, n_hidden = run_check("q1", namespace=notebook)
+        assert (result.status, n_hidden, result.message) == ("failed", 1, "the hidden test says no")
+        assert [o.status for o in result.outcomes] == ["passed", "passed", "failed"]
+        with pytest.raises(RuntimeError, match="no lab is open: run the lab's first code cell"):
+            run_check("q1", calculate_fans, namespace={})
+    finally:
+        lab.hidden_tests.clear()

@@ -4,8 +4,12 @@ A lab's *public* tests live in ``dlcourse/labs/<lab>.py`` and are registered wit
 ``@LAB.test("q1")``: students run them with ``check("q1")``. *Hidden* tests live only in the
 instructor's source notebook (``solutions/<lab>.ipynb``) between ``### BEGIN HIDDEN TESTS`` and
 ``### END HIDDEN TESTS``; they are registered with ``@hidden_test("q1")`` when that code runs,
-either in the instructor's notebook or in the grader. A test is a function of one argument, a
+either in the instructor's notebook (into the open lab's :attr:`Lab.hidden_tests`) or in the
+grader (collected by :func:`collecting_hidden`). A test is a function of one argument, a
 :class:`~dlcourse.grading.student.Student`, that raises on a wrong answer.
+
+The lab a notebook works on is remembered in the notebook's own namespace (:data:`LAB_KEY`, set by
+:func:`~dlcourse.grading.check.open_lab`), not in this module: see :func:`opened_lab`.
 """
 
 from __future__ import annotations
@@ -13,13 +17,18 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import importlib
+import inspect
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["Lab", "TestCase", "collecting_hidden", "get_lab", "hidden_test"]
+__all__ = ["LAB_KEY", "Lab", "TestCase", "collecting_hidden", "get_lab", "hidden_test", "opened_lab"]
 
 _LAB_NAME = re.compile(r"^lab\d\d_[a-z0-9_]+$")
+
+#: The name under which a notebook's namespace holds its open :class:`Lab`.
+LAB_KEY = "__dlcourse_lab__"
 
 
 @dataclass(frozen=True)
@@ -34,13 +43,19 @@ class TestCase:
 
 @dataclass
 class Lab:
-    """A lab: its name (``labNN_topic``), number, and public tests per question."""
+    """A lab: its name (``labNN_topic``), number, public tests per question, and while a notebook
+    works on it, the hidden tests that notebook registered (``hidden_tests``)."""
 
     name: str
     number: int
     title: str = ""
     tests: list[TestCase] = field(default_factory=list)
     stand_ins: dict[str, tuple[str, str]] = field(default_factory=dict)
+    hidden_tests: list[TestCase] = field(default_factory=list)
+
+    def hidden_tests_for(self, question: str) -> list[TestCase]:
+        """The hidden tests of ``question`` registered in the notebook working on this lab."""
+        return [t for t in self.hidden_tests if t.question == question]
 
     def share(self, question: str, **names: str) -> None:
         """Declare names that ``question`` defines and later questions may call.
@@ -94,16 +109,35 @@ def get_lab(name: str) -> Lab:
 _collector: contextvars.ContextVar[list[TestCase] | None] = contextvars.ContextVar(
     "dlcourse_hidden_tests", default=None
 )
-_notebook_hidden: list[TestCase] = []
+
+
+def opened_lab(namespace: Mapping[str, Any]) -> Lab:
+    """The lab that ``open_lab`` opened in ``namespace`` (a notebook's global variables).
+
+    Raises:
+        RuntimeError: no lab was opened there.
+    """
+    lab = namespace.get(LAB_KEY)
+    if not isinstance(lab, Lab):
+        raise RuntimeError(
+            "no lab is open: run the lab's first code cell, which calls open_lab('labNN_topic')"
+        )
+    return lab
 
 
 def hidden_test(question: str) -> Callable[[Callable], Callable]:
-    """Decorator registering a hidden test of ``question`` (instructor's source only)."""
+    """Decorator registering a hidden test of ``question`` (instructor's source only).
+
+    In the grader the test goes to the list of :func:`collecting_hidden`; in a notebook, to the
+    ``hidden_tests`` of the lab opened in the namespace where the decorator is used.
+    """
+    frame = inspect.currentframe()
+    caller = frame.f_back.f_globals if frame is not None and frame.f_back is not None else {}
 
     def register(func: Callable) -> Callable:
         target = _collector.get()
         if target is None:
-            target = _notebook_hidden
+            target = opened_lab(caller).hidden_tests
         # Re-running a cell replaces the test instead of adding a second copy.
         target[:] = [t for t in target if (t.question, t.name) != (question, func.__name__)]
         target.append(TestCase(question, func.__name__, func, hidden=True))
