@@ -16,8 +16,8 @@ from dlcourse.authoring.source import SourceError, load_source, regions
 from dlcourse.grading import check, open_lab, protocol, registry, status
 from dlcourse.grading.check import report, run_check
 from dlcourse.grading.judge import QuestionResult
-from dlcourse.grading.registry import get_lab
-from dlcourse.grading.student import LocalStudent, NotImplementedByStudent, StudentMissing, StudentRaised
+from dlcourse.grading.registry import Lab, get_lab
+from dlcourse.grading.student import LocalStudent, NotImplementedByStudent, StudentMissing, StudentRaised, resolve
 from dlcourse.grading.wire import NotPlainData, decode, empty, encode, materialize, seeded, tensor, to_plain
 
 SOURCE = "solutions/lab01_initialization.ipynb"
@@ -273,3 +273,51 @@ def test_open_lab_keeps_the_lab_and_its_hidden_tests_in_the_notebook_namespace(c
             run_check("q1", calculate_fans, namespace={})
     finally:
         lab.hidden_tests.clear()
+
+
+# ---------------------------------------------------------------- lab metadata lives on Lab
+
+
+def test_lab_number_comes_from_its_name():
+    assert Lab("lab07_optimizers", title="Optimizers").number == 7
+    assert Lab("lab07_optimizers", title="Optimizers", number=7).number == 7
+    with pytest.raises(ValueError, match=r"number comes from the name \(lab07 is lab 7\)"):
+        Lab("lab07_optimizers", title="Optimizers", number=8)
+    with pytest.raises(ValueError, match="look like 'lab01_initialization'"):
+        Lab("optimizers", title="Optimizers")
+
+
+def test_source_reads_number_and_title_from_the_lab_and_refuses_contradictions(tmp_path):
+    src = load_source(SOURCE)
+    lab = get_lab("lab01_initialization")
+    assert (src.number, src.title) == (lab.number, lab.title) == (1, "Weight initialization")
+    nb = nbformat.read(SOURCE, as_version=4)
+    bad = tmp_path / "lab01_initialization.ipynb"
+    nb.metadata["dlcourse"]["title"] = lab.title  # repeating it is allowed
+    nbformat.write(nb, bad)
+    assert load_source(bad).title == lab.title
+    nb.metadata["dlcourse"]["title"] = "Initialisation"
+    nbformat.write(nb, bad)
+    with pytest.raises(SourceError, match="metadata.dlcourse.title is 'Initialisation' but dlcourse/labs"):
+        load_source(bad)
+    nb.metadata["dlcourse"] = {**nb.metadata["dlcourse"], "lab": "lab99_nothing", "title": lab.title}
+    nbformat.write(nb, bad)
+    with pytest.raises(SourceError, match="has no dlcourse/labs/lab99_nothing.py defining LAB"):
+        load_source(bad)
+
+
+def test_share_takes_the_function_itself_or_its_reference():
+    import dlcourse.init
+
+    lab = Lab("lab42_sharing", title="Sharing")
+    lab.share("q1", fans=dlcourse.init.calculate_fan_in_and_fan_out, gain="dlcourse.init:calculate_gain")
+    refs = lab.stand_ins_for("q2")
+    assert sorted(refs) == ["fans", "gain"] and refs["gain"] == "dlcourse.init:calculate_gain"
+    assert resolve(refs["fans"]) is dlcourse.init.calculate_fan_in_and_fan_out  # its defining module
+    assert lab.stand_ins_for("q1") == {}
+    with pytest.raises(ValueError, match="is not an attribute of its module"):
+        lab.share("q1", fans=lambda t: (1, 1))
+    with pytest.raises(TypeError, match="must be a function or a 'module:attribute' string; got a int"):
+        lab.share("q1", fans=3)
+    with pytest.raises(ValueError, match="must look like 'module:attribute'"):
+        lab.share("q1", fans="dlcourse.init.calculate_gain")

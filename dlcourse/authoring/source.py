@@ -2,8 +2,12 @@
 
 The source notebook ``solutions/labNN_topic.ipynb`` carries, in its metadata under ``dlcourse``::
 
-    {"lab": "lab01_initialization", "number": 1, "title": "...", "time_limit": 30,
+    {"lab": "lab01_initialization", "time_limit": 30,
      "questions": [{"id": "q1", "points": 2, "task": "implement calculate_fans"}, ...]}
+
+The lab's number and title live once, in its :class:`~dlcourse.grading.registry.Lab`
+(``dlcourse/labs/labNN_topic.py``, which students have too); :func:`load_source` reads them from
+there and refuses a notebook whose own ``number``/``title`` contradict them.
 
 and each graded cell carries ``{"role": "solution", "question": "q1", "grade_id": "q1-fans"}``
 or ``{"role": "tests", "question": "q1"}``; cells with ``{"role": "demo"}`` are experiments for
@@ -139,7 +143,12 @@ def _questions(meta: dict, path: Path) -> tuple[QuestionSpec, ...]:
 
 
 def load_source(path: str | Path) -> LabSource:
-    """Read and validate the instructor notebook at ``path``."""
+    """Read and validate the instructor notebook at ``path``.
+
+    Raises:
+        SourceError: the notebook is malformed, or its lab has no ``LAB`` in
+            ``dlcourse/labs/``, or the two disagree on the lab's number or title.
+    """
     path = Path(path)
     if not path.is_file():
         raise SourceError(f"no instructor notebook at {path}: pass solutions/labNN_topic.ipynb")
@@ -147,17 +156,43 @@ def load_source(path: str | Path) -> LabSource:
     meta = nb.metadata.get("dlcourse")
     if not meta or "lab" not in meta:
         raise SourceError(f"{path}: metadata.dlcourse.lab is missing; is this a lab's source notebook?")
+    if not re.fullmatch(r"lab\d\d_[a-z0-9_]+", str(meta["lab"])):
+        raise SourceError(f"{path}: lab name {meta['lab']!r} should look like 'lab01_initialization'")
+    number, title = _number_and_title(path, meta)
     src = LabSource(
         path=path,
         name=meta["lab"],
-        number=int(meta.get("number", 0)),
-        title=meta.get("title", ""),
+        number=number,
+        title=title,
         time_limit=float(meta.get("time_limit", 30)),
         questions=_questions(meta, path),
         cells=tuple(_cell(i, c) for i, c in enumerate(nb.cells)),
     )
     _validate(src)
     return src
+
+
+def _number_and_title(path: Path, meta: dict) -> tuple[int, str]:
+    """Number and title from the lab's ``Lab``; the notebook may repeat them, not contradict them."""
+    from dlcourse.grading.registry import get_lab
+
+    name = meta["lab"]
+    try:
+        lab = get_lab(name)
+    except ValueError:
+        raise SourceError(
+            f"{path}: lab {name!r} has no dlcourse/labs/{name}.py defining "
+            f"LAB = Lab({name!r}, title=...), where its number and title live"
+        ) from None
+    if not lab.title:
+        raise SourceError(f"dlcourse/labs/{name}.py: give the lab a title: Lab({name!r}, title=...)")
+    for key, ours in (("number", lab.number), ("title", lab.title)):
+        if key in meta and meta[key] != ours:
+            raise SourceError(
+                f"{path}: metadata.dlcourse.{key} is {meta[key]!r} but dlcourse/labs/{name}.py says "
+                f"{ours!r}; the lab's {key} lives in its Lab: delete it from the notebook's metadata"
+            )
+    return lab.number, lab.title
 
 
 def _validate(src: LabSource) -> None:
@@ -183,5 +218,3 @@ def _validate(src: LabSource) -> None:
     for q in ids:
         if not any(c.role == "solution" and c.question == q for c in src.cells):
             raise SourceError(f"{src.path}: question {q} has no solution cell")
-    if not re.fullmatch(r"lab\d\d_[a-z0-9_]+", src.name):
-        raise SourceError(f"{src.path}: lab name {src.name!r} should look like 'lab01_initialization'")

@@ -19,6 +19,7 @@ import contextvars
 import importlib
 import inspect
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,32 +44,51 @@ class TestCase:
 
 @dataclass
 class Lab:
-    """A lab: its name (``labNN_topic``), number, public tests per question, and while a notebook
-    works on it, the hidden tests that notebook registered (``hidden_tests``)."""
+    """A lab: the one home of its name (``labNN_topic``), number and title; its public tests per
+    question; and, while a notebook works on it, the hidden tests that notebook registered.
+
+    The number comes from the name (``lab01_...`` is lab 1); ``number=`` may repeat it, never
+    contradict it. The instructor's source notebook reads number and title from here.
+
+    Raises:
+        ValueError: the name does not look like ``labNN_topic``, or ``number`` contradicts it.
+    """
 
     name: str
-    number: int
     title: str = ""
-    tests: list[TestCase] = field(default_factory=list)
-    stand_ins: dict[str, tuple[str, str]] = field(default_factory=dict)
-    hidden_tests: list[TestCase] = field(default_factory=list)
+    number: int = 0  # 0: take it from the name
+    tests: list[TestCase] = field(default_factory=list, repr=False)
+    stand_ins: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
+    hidden_tests: list[TestCase] = field(default_factory=list, repr=False)
 
-    def hidden_tests_for(self, question: str) -> list[TestCase]:
-        """The hidden tests of ``question`` registered in the notebook working on this lab."""
-        return [t for t in self.hidden_tests if t.question == question]
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not _LAB_NAME.match(self.name):
+            raise ValueError(f"Lab(name=...): lab names look like 'lab01_initialization'; got {self.name!r}")
+        derived = int(self.name[3:5])
+        if self.number not in (0, derived):
+            raise ValueError(
+                f"Lab({self.name!r}, number={self.number!r}): the number comes from the name "
+                f"(lab{self.name[3:5]} is lab {derived}); drop number= or rename the lab"
+            )
+        self.number = derived
 
-    def share(self, question: str, **names: str) -> None:
+    def share(self, question: str, **names: str | Callable) -> None:
         """Declare names that ``question`` defines and later questions may call.
 
         While another question is tested, each such name is replaced by its stand-in from the
-        library (``"module:attribute"``), so one wrong answer loses exactly that question::
+        library, given as the function itself or as ``"module:attribute"``, so one wrong answer
+        loses exactly that question::
 
+            LAB.share("q1", calculate_fans=dlcourse.init.calculate_fan_in_and_fan_out)
             LAB.share("q1", calculate_fans="dlcourse.init:calculate_fan_in_and_fan_out")
+
+        Raises:
+            TypeError: a stand-in is neither a string nor a function.
+            ValueError: a string is not ``"module:attribute"``, or a function is not reachable as
+                an attribute of its module (a lambda, a nested function).
         """
-        for name, ref in names.items():
-            if ":" not in ref:
-                raise ValueError(f"stand-in for {name} must look like 'module:attribute'; got {ref!r}")
-            self.stand_ins[name] = (question, ref)
+        for name, target in names.items():
+            self.stand_ins[name] = (question, _reference(name, target))
 
     def stand_ins_for(self, question: str) -> dict[str, str]:
         """Names of other questions to replace by library stand-ins while ``question`` is tested."""
@@ -89,7 +109,34 @@ class Lab:
         return list(dict.fromkeys(t.question for t in self.tests))
 
     def tests_for(self, question: str) -> list[TestCase]:
+        """The public tests of ``question``, in registration order."""
         return [t for t in self.tests if t.question == question]
+
+    def hidden_tests_for(self, question: str) -> list[TestCase]:
+        """The hidden tests of ``question`` registered in the notebook working on this lab."""
+        return [t for t in self.hidden_tests if t.question == question]
+
+
+
+def _reference(name: str, target: str | Callable) -> str:
+    """The ``"module:attribute"`` the grader's child resolves to reach ``target``."""
+    if isinstance(target, str):
+        if ":" not in target:
+            raise ValueError(f"stand-in for {name} must look like 'module:attribute'; got {target!r}")
+        return target
+    if not callable(target):
+        raise TypeError(
+            f"stand-in for {name} must be a function or a 'module:attribute' string; "
+            f"got a {type(target).__name__}"
+        )
+    module, attr = getattr(target, "__module__", None), getattr(target, "__qualname__", "")
+    owner = sys.modules.get(module or "")
+    if owner is None or getattr(owner, attr, None) is not target:
+        raise ValueError(
+            f"stand-in for {name}: {attr or target!r} is not an attribute of its module "
+            f"{module!r}, so the grader cannot import it; pass a module-level function"
+        )
+    return f"{module}:{attr}"
 
 
 def get_lab(name: str) -> Lab:
