@@ -66,6 +66,10 @@ def graded(tmp_path_factory):
             cell.source = "raise SystemExit('tests replaced by the student')"
     nb.cells.append(nbformat.v4.new_code_cell("calculate_fans = None"))
     _write(root, "edits_tests", nb)
+    nb = _edit(solution(), "q2-xavier", "std = gain * math.sqrt(2.0 / (fan_in + fan_out))", "std = gain * xavier_std(fan_in, fan_out)")
+    answer = next(i for i, c in enumerate(nb.cells) if c.metadata.get("dlcourse", {}).get("grade_id") == "q2-xavier")
+    nb.cells.insert(answer, nbformat.v4.new_code_cell("def xavier_std(fan_in, fan_out):\n    return math.sqrt(2.0 / (fan_in + fan_out))"))
+    _write(root, "helper_in_added_cell", nb)
     (root / "garbage").mkdir()
     (root / "garbage" / f"{LAB}.ipynb").write_text("{ this is not json", encoding="utf-8")
     (root / "no_notebook").mkdir()
@@ -83,7 +87,7 @@ def statuses(result: dict) -> dict:
 
 def test_every_submission_gets_a_status_for_every_question(graded):
     _, results = graded
-    assert len(results) == 14
+    assert len(results) == 15
     for student, result in results.items():
         assert list(result["questions"]) == QUESTIONS, student
         for r in result["questions"].values():
@@ -153,6 +157,18 @@ def test_deleted_cell_is_missing(graded):
 def test_tests_and_added_cells_come_from_the_instructor(graded):
     _, results = graded
     assert set(statuses(results["edits_tests"]).values()) == {"passed"}
+
+
+def test_a_helper_in_an_added_cell_is_named_as_the_cause(graded):
+    _, results = graded
+    result = results["helper_in_added_cell"]
+    assert statuses(result) == {"q1": "passed", "q2": "error", "q3": "passed", "q4": "passed"}
+    message = result["questions"]["q2"]["message"]
+    assert "NameError: name 'xavier_std' is not defined" in message
+    assert message.endswith(
+        "`xavier_std` is defined outside the answer cells, which is all the grader runs: "
+        "move it into the answer cell of q2"
+    )
 
 
 def test_unreadable_and_absent_notebooks(graded):

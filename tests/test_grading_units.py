@@ -13,7 +13,7 @@ import torch
 
 from dlcourse.authoring.build import render_lab, strip_hidden, stub_source
 from dlcourse.authoring.source import SourceError, load_source, regions
-from dlcourse.grading import check, open_lab, protocol, registry, status
+from dlcourse.grading import check, expect, open_lab, protocol, registry, scope, status
 from dlcourse.grading.check import report, run_check
 from dlcourse.grading.judge import QuestionResult
 from dlcourse.grading.registry import Lab, get_lab
@@ -321,3 +321,111 @@ def test_share_takes_the_function_itself_or_its_reference():
         lab.share("q1", fans=3)
     with pytest.raises(ValueError, match="must look like 'module:attribute'"):
         lab.share("q1", fans="dlcourse.init.calculate_gain")
+
+
+# ---------------------------------------------------------------- check speaks to the student
+
+SETUP = "import math\n\nimport torch\n\nfrom dlcourse.grading import check, open_lab\n\nopen_lab('lab01_initialization')"
+FANS = "def calculate_fans(tensor):\n    return tensor.shape[1], tensor.shape[0]"
+HELPER = "def xavier_std(fan_in, fan_out, gain):\n    return gain * math.sqrt(2.0 / (fan_in + fan_out))"
+XAVIER = '''def xavier_normal_(tensor, gain=1.0, generator=None):
+    fan_in, fan_out = calculate_fans(tensor)
+    with torch.no_grad():
+        return tensor.normal_(0.0, xavier_std(fan_in, fan_out, gain), generator=generator)
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
+    fan_in, fan_out = calculate_fans(tensor)
+    bound = math.sqrt(3.0) * xavier_std(fan_in, fan_out, gain)
+    with torch.no_grad():
+        return tensor.uniform_(-bound, bound, generator=generator)'''
+
+
+def _kernel(*cells: str) -> dict:
+    """A fake kernel namespace: each cell run in turn (a cell that raises stops, as in Jupyter)."""
+    import linecache
+
+    namespace: dict = {"__name__": "__main__", "_ih": ["", *cells]}
+    for number, cell in enumerate(cells, start=1):
+        filename = f"<ipython-input-{number}>"
+        linecache.cache[filename] = (len(cell), None, cell.splitlines(True), filename)
+        try:
+            exec(compile(cell, filename, "exec"), namespace)
+        except Exception:
+            pass
+    return namespace
+
+
+def test_check_warns_when_an_answer_uses_a_name_from_an_added_cell(capsys):
+    kernel = _kernel(SETUP, FANS, HELPER, XAVIER, 'check("q2")')
+    result, _ = run_check("q2", namespace=kernel)
+    assert result.status == "passed"  # here it works; in the grader xavier_std would not exist
+    assert result.warnings == [
+        "`xavier_std` is defined outside the answer cells, which is all the grader runs: "
+        "move it into the answer cell of q2."
+    ]
+    assert report(result).splitlines()[1].startswith("Warning: `xavier_std` is defined outside")
+    inside = _kernel(SETUP, FANS, HELPER + "\n\n\n" + XAVIER, 'check("q2")')
+    assert run_check("q2", namespace=inside)[0].warnings == []
+    assert run_check("q2", namespace={**kernel, "_ih": None})[0].warnings == []  # not a kernel
+
+
+def test_check_says_the_defining_cell_raised_rather_than_not_run():
+    broken = XAVIER.replace("def xavier_normal_(tensor, gain=1.0, generator=None):", "def xavier_normal_(tensor, gain=1.0, generator=None)")
+    kernel = _kernel(SETUP, FANS, HELPER + "\n\n\n" + broken)
+    result, _ = run_check("q2", namespace=kernel)
+    assert result.status == "missing"
+    assert result.message == (
+        "xavier_normal_ is not defined although you ran the cell that defines it (In [3]): that cell "
+        "raised an error before it got there; fix the error and run the cell again"
+    )
+    never_run = _kernel(SETUP, FANS)
+    assert run_check("q2", namespace=never_run)[0].message == "xavier_normal_ is not defined: run the cell that defines it first"
+
+
+def test_check_names_a_failing_check_by_place_and_description_not_by_test_name():
+    open_lab("lab01_initialization")
+    result, _ = run_check("q3", _kaiming(0), kaiming_uniform_)
+    text = report(result)
+    assert text.startswith("q3: check 1 of 4 failed: the std of kaiming_normal_") and "kaiming_normal_fan_in" not in text
+    lab = Lab("lab42_words", title="Words")
+
+    @lab.test("q1")
+    def returns_two(student):
+        """the answer is 2
+
+        More about it, not shown.
+        """
+        got = student.answer()
+        expect(got == 2, f"answer() returned {got}; it should return 2")
+
+    @lab.test("q1")
+    def undocumented(student):
+        student.answer()
+
+    def answer():
+        return 3
+
+    def broken():
+        return 1 / 0
+
+    assert report(run_check("q1", answer, namespace={}, lab=lab)[0]) == (
+        "q1: check 1 of 2 (the answer is 2) failed: answer() returned 3; it should return 2"
+    )
+    broken.__name__ = "answer"
+    text = report(run_check("q1", broken, namespace={}, lab=lab)[0])
+    assert text.startswith("q1: your code raised an error in check 1 of 2 (the answer is 2): answer raised ZeroDivisionError")
+
+
+def test_scope_finds_definitions_uses_and_explains_name_errors():
+    assert scope.defined_names("import numpy as np\nfrom math import sqrt\nx, y = 1, 2\ndef f(): z = 3\nclass C: pass") == {"np", "sqrt", "x", "y", "f", "C"}
+    assert scope.defined_names("def g(x)\n    return x\nh = 2") == {"g", "h"}  # a syntax error: line by line
+    namespace: dict = {}
+    exec("import math\nK = 2\ndef f(x):\n    def inner():\n        return helper(K)\n    return math.sqrt(len([inner]))", namespace)
+    assert scope.globals_used(namespace["f"]) == {"math", "helper", "K"}
+    assert scope.defining_cell(["", "K = 1", "x = 2", "K = 3"], "K") == 3
+    message = "xavier_normal_ raised NameError: name 'helper' is not defined (line 2 of your cell for q2: `helper()`)"
+    assert scope.explain_name_error(message, {"helper"}, "q2").endswith(
+        "`helper` is defined outside the answer cells, which is all the grader runs: move it into the answer cell of q2"
+    )
+    assert scope.explain_name_error(message, {"other"}, "q2") == message

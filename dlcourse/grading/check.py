@@ -20,7 +20,7 @@ from collections import ChainMap
 from collections.abc import Mapping
 from typing import Any
 
-from dlcourse.grading import registry, status
+from dlcourse.grading import registry, scope, status
 from dlcourse.grading.judge import QuestionResult, run_question
 from dlcourse.grading.registry import Lab, get_lab
 from dlcourse.grading.student import LocalStudent
@@ -94,19 +94,36 @@ def run_check(
     student = LocalStudent(ChainMap(explicit, namespace), namespace)
     hidden = lab.hidden_tests_for(question)
     tests = lab.tests_for(question) + hidden
-    return run_question(question, tests, student, stand_ins=lab.stand_ins_for(question)), len(hidden)
+    result = run_question(question, tests, student, stand_ins=lab.stand_ins_for(question))
+    history = namespace.get("_ih")
+    if isinstance(history, list):  # in a kernel: would the grader find every name the answer uses?
+        outside = scope.outside_answer_cells(history, student.called, lab.stand_ins)
+        result.warnings += [scope.outside_message(name, question) + "." for name in outside]
+    return result, len(hidden)
 
 
 def report(result: QuestionResult, n_hidden: int = 0) -> str:
-    """The text ``check`` prints for ``result`` (the wording is in :mod:`dlcourse.grading.status`)."""
+    """The text ``check`` prints for ``result`` (the wording is in :mod:`dlcourse.grading.status`).
+
+    A failing check is named by its place and description ("check 2 of 4 (...)"), never by the
+    name of the test function; warnings follow the verdict, one per line.
+    """
     ran = len(result.outcomes)
-    last = result.outcomes[-1] if result.outcomes else None
-    return status.wording(
+    verdict = status.wording(
         result.status,
         q=result.question,
-        where=f"check {last.test!r}" if last else "a check",
+        where=_where(result),
         message=result.message,
         ran=ran,
         extra=f" ({ran - n_hidden} public, {n_hidden} hidden)" if n_hidden else "",
         note="" if n_hidden else " The autograder runs more (hidden) tests.",
     )
+    return "\n".join([verdict] + [f"Warning: {w}" for w in result.warnings])
+
+
+def _where(result: QuestionResult) -> str:
+    if not result.outcomes:
+        return "a check"
+    last = result.outcomes[-1]
+    where = f"check {len(result.outcomes)} of {max(result.n_tests, len(result.outcomes))}"
+    return where + (f" ({last.description})" if last.description else "")

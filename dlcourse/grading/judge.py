@@ -6,7 +6,7 @@ The statuses and what each means are in :mod:`dlcourse.grading.status`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dlcourse.grading.expect import Failure
 from dlcourse.grading.registry import TestCase
@@ -17,12 +17,13 @@ __all__ = ["Outcome", "QuestionResult", "problem_result", "run_question", "run_t
 
 @dataclass(frozen=True)
 class Outcome:
-    """The result of one test."""
+    """The result of one test (``description``: the first line of its docstring, or ``""``)."""
 
     test: str
     status: str
     message: str
     hidden: bool = False
+    description: str = ""
 
 
 @dataclass
@@ -35,6 +36,8 @@ class QuestionResult:
     max_points: float
     message: str
     outcomes: list[Outcome]
+    n_tests: int = 0  # how many tests the question has (``outcomes`` stop at the first failure)
+    warnings: list[str] = field(default_factory=list)  # for the student, beside the verdict
 
     def to_dict(self) -> dict:
         return {
@@ -54,15 +57,19 @@ def run_test(test: TestCase, student: Student) -> Outcome:
     try:
         test.func(student)
     except Failure as exc:
-        return Outcome(test.name, "failed", str(exc), test.hidden)
+        return _outcome(test, "failed", str(exc))
     except StudentProblem as exc:
-        return Outcome(test.name, exc.status, exc.message, test.hidden)
+        return _outcome(test, exc.status, exc.message)
     except AssertionError as exc:
-        return Outcome(test.name, "failed", str(exc) or f"{test.name} failed", test.hidden)
+        return _outcome(test, "failed", str(exc) or "the answer is not what this check expects")
     except Exception as exc:  # the answer had a form the test could not judge
         msg = f"the answer could not be checked ({type(exc).__name__}: {exc}); check what your code returns"
-        return Outcome(test.name, "failed", msg, test.hidden)
-    return Outcome(test.name, "passed", "", test.hidden)
+        return _outcome(test, "failed", msg)
+    return _outcome(test, "passed", "")
+
+
+def _outcome(test: TestCase, status: str, message: str) -> Outcome:
+    return Outcome(test.name, status, message, test.hidden, test.description)
 
 
 def run_question(
@@ -87,12 +94,14 @@ def run_question(
                 outcome = run_test(test, student)
                 outcomes.append(outcome)
                 if outcome.status != "passed":
-                    return QuestionResult(question, outcome.status, 0.0, max_points, outcome.message, outcomes)
+                    return QuestionResult(
+                        question, outcome.status, 0.0, max_points, outcome.message, outcomes, len(tests)
+                    )
     except StudentProblem as exc:  # the process died while stand-ins were put in or taken out
         outcomes.append(Outcome("(isolation)", exc.status, exc.message))
-        return QuestionResult(question, exc.status, 0.0, max_points, exc.message, outcomes)
+        return QuestionResult(question, exc.status, 0.0, max_points, exc.message, outcomes, len(tests))
     message = f"all {len(outcomes)} tests passed"
-    return QuestionResult(question, "passed", float(max_points), max_points, message, outcomes)
+    return QuestionResult(question, "passed", float(max_points), max_points, message, outcomes, len(tests))
 
 
 def problem_result(question: str, problem: StudentProblem, max_points: float) -> QuestionResult:

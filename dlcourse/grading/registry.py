@@ -34,12 +34,19 @@ LAB_KEY = "__dlcourse_lab__"
 
 @dataclass(frozen=True)
 class TestCase:
-    """One test of one question."""
+    """One test of one question; ``description`` (the first line of its docstring) is what the
+    student sees of it, never its name."""
 
     question: str
     name: str
     func: Callable
     hidden: bool = False
+    description: str = ""
+
+
+def _test_case(question: str, func: Callable, hidden: bool) -> TestCase:
+    doc = inspect.getdoc(func) or ""
+    return TestCase(question, func.__name__, func, hidden, doc.splitlines()[0].strip() if doc else "")
 
 
 @dataclass
@@ -98,7 +105,7 @@ class Lab:
         """Decorator registering a public test of ``question``."""
 
         def register(func: Callable) -> Callable:
-            self.tests.append(TestCase(question, func.__name__, func, hidden=False))
+            self.tests.append(_test_case(question, func, hidden=False))
             return func
 
         return register
@@ -187,7 +194,7 @@ def hidden_test(question: str) -> Callable[[Callable], Callable]:
             target = opened_lab(caller).hidden_tests
         # Re-running a cell replaces the test instead of adding a second copy.
         target[:] = [t for t in target if (t.question, t.name) != (question, func.__name__)]
-        target.append(TestCase(question, func.__name__, func, hidden=True))
+        target.append(_test_case(question, func, hidden=True))
         return func
 
     return register

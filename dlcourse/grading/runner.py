@@ -15,7 +15,7 @@ from pathlib import Path
 import nbformat
 
 from dlcourse.authoring.source import LabSource
-from dlcourse.grading import status
+from dlcourse.grading import scope, status
 from dlcourse.grading.judge import QuestionResult, problem_result, run_question
 from dlcourse.grading.registry import TestCase, collecting_hidden, get_lab
 from dlcourse.grading.session import Limits, RemoteStudent, Session
@@ -27,7 +27,15 @@ from dlcourse.grading.status import (
     StudentTimeout,
 )
 
-__all__ = ["Plan", "ProgramCell", "SubmissionResult", "build_program", "grade_submission", "load_plan"]
+__all__ = [
+    "Plan",
+    "ProgramCell",
+    "SubmissionResult",
+    "build_program",
+    "grade_submission",
+    "load_plan",
+    "names_outside_program",
+]
 
 
 @dataclass(frozen=True)
@@ -116,6 +124,13 @@ def build_program(source: LabSource, submission: nbformat.NotebookNode) -> tuple
     return program, missing
 
 
+def names_outside_program(submission: nbformat.NotebookNode, program: list[ProgramCell]) -> set[str]:
+    """Names that only cells the grader does not run define (cells the student added, ...)."""
+    ran = set().union(*(scope.defined_names(cell.code) for cell in program))
+    cells = [c.get("source", "") for c in submission.cells if c.get("cell_type") == "code"]
+    return set().union(*(scope.defined_names(src) for src in cells)) - ran
+
+
 class _Runner:
     """Runs a program in a session, restarting it after a timeout or a crash."""
 
@@ -164,10 +179,12 @@ def grade_submission(
     seconds = limits.question_seconds or source.time_limit
     result = SubmissionResult(student, source.name, {})
     try:
-        program, missing = build_program(source, _read_submission(Path(path)))
+        submission = _read_submission(Path(path))
+        program, missing = build_program(source, submission)
     except StudentProblem as exc:
         result.questions = {q.id: problem_result(q.id, exc, q.points) for q in source.questions}
         return result
+    outside = names_outside_program(submission, program)
     runner = _Runner(program, limits, result.notes)
     try:
         runner.run_cells()
@@ -178,6 +195,7 @@ def grade_submission(
             student_code = RemoteStudent(runner.session, seconds)
             res = run_question(q.id, plan.tests[q.id], student_code, q.points, plan.stand_ins[q.id])
             res = _prefer_cell_problem(res, runner.cell_problems.get(q.id))
+            res.message = scope.explain_name_error(res.message, outside, q.id)
             result.questions[q.id] = res
             if res.status in ("timeout", "crashed") or not runner.session.alive:
                 runner.restart()

@@ -153,16 +153,35 @@ class Student:
 
 
 class LocalStudent(Student):
-    """Student code that lives in this process, e.g. the notebook a student is running."""
+    """Student code that lives in this process, e.g. the notebook a student is running.
+
+    ``called`` records the answer functions the tests called, by name. When the namespace holds
+    IPython's input history (``_ih``), a name that is missing is told apart from a name whose cell
+    was run but raised before defining it.
+    """
 
     def __init__(self, namespace: Mapping[str, Any], globals_: MutableMapping[str, Any] | None = None):
         self._namespace = namespace
         self._globals = globals_ if globals_ is not None else {}
+        self.called: dict[str, Any] = {}
 
     def call_info(self, name: str, *args: Any, **kwargs: Any) -> CallInfo:
         if name not in self._namespace:
-            raise StudentMissing(f"{name} is not defined: run the cell that defines it first")
+            raise StudentMissing(self._missing_message(name))
+        self.called.setdefault(name, self._namespace[name])
         return invoke(self._namespace[name], name, list(args), dict(kwargs))
+
+    def _missing_message(self, name: str) -> str:
+        from dlcourse.grading.scope import defining_cell
+
+        history = self._namespace.get("_ih")
+        cell = defining_cell(history, name) if isinstance(history, list) else None
+        if cell is None:
+            return f"{name} is not defined: run the cell that defines it first"
+        return (
+            f"{name} is not defined although you ran the cell that defines it (In [{cell}]): "
+            "that cell raised an error before it got there; fix the error and run the cell again"
+        )
 
     def source(self, name: str) -> str:
         import inspect
