@@ -392,7 +392,7 @@ def test_check_names_a_failing_check_by_place_and_description_not_by_test_name()
 
     @lab.test("q1")
     def returns_two(student):
-        """the answer is 2
+        """The answer is 2.
 
         More about it, not shown.
         """

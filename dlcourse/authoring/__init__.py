@@ -7,7 +7,14 @@ nbgrader-style regions); :mod:`dlcourse.authoring.build` writes ``labs/`` from i
 """
 
 from dlcourse.authoring.build import build_lab, build_labs, render_lab, strip_hidden, stub_source
-from dlcourse.authoring.source import LabSource, QuestionSpec, SourceCell, SourceError, load_source, regions
+from dlcourse.authoring.source import (
+    LabSource,
+    QuestionSpec,
+    SourceCell,
+    SourceError,
+    load_source,
+    regions,
+)
 
 __all__ = [
     "LabSource",

@@ -9,7 +9,8 @@ For each ``solutions/labNN_topic.ipynb`` the student version ``labs/labNN_topic.
 * clears outputs and execution counts; keeps cell ids and ``dlcourse`` metadata, which the
   autograder uses to find each answer.
 
-The output is deterministic, so a test can tell when ``labs/`` is stale (``dlcourse labs build --check``).
+The output is deterministic, so a test can tell when ``labs/`` is stale
+(``dlcourse labs build --check``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,11 @@ __all__ = ["build_lab", "build_labs", "render_lab", "strip_hidden", "stub_source
 
 
 def _indent_of_marker(source: str, begin: str) -> list[str]:
-    return [line[: len(line) - len(line.lstrip())] for line in source.splitlines() if line.strip().startswith(begin)]
+    return [
+        line[: len(line) - len(line.lstrip())]
+        for line in source.splitlines()
+        if line.strip().startswith(begin)
+    ]
 
 
 def stub_source(source: str, message: str) -> str:
@@ -44,7 +49,10 @@ def stub_source(source: str, message: str) -> str:
     for text, inside in regions(source, BEGIN_SOLUTION, END_SOLUTION):
         if inside:
             pad = next(indents)
-            out.append(f"{pad}# YOUR CODE HERE\n{pad}raise NotImplementedError({json.dumps(message, ensure_ascii=False)})")
+            out.append(
+                f"{pad}# YOUR CODE HERE\n"
+                f"{pad}raise NotImplementedError({json.dumps(message, ensure_ascii=False)})"
+            )
         else:
             out.append(text)
     return "\n".join(out)
@@ -52,7 +60,9 @@ def stub_source(source: str, message: str) -> str:
 
 def strip_hidden(source: str) -> str:
     """``source`` without its hidden-test regions."""
-    return "\n".join(text for text, inside in regions(source, BEGIN_HIDDEN, END_HIDDEN) if not inside)
+    return "\n".join(
+        text for text, inside in regions(source, BEGIN_HIDDEN, END_HIDDEN) if not inside
+    )
 
 
 def render_lab(src: LabSource) -> str:
@@ -66,7 +76,9 @@ def render_lab(src: LabSource) -> str:
             for key in ("execution", "collapsed", "scrolled"):
                 cell.metadata.pop(key, None)
         if info.role == "solution":
-            cell.source = stub_source(cell.source, f"Lab {src.number}, {info.question}: {tasks[info.question]}")
+            cell.source = stub_source(
+                cell.source, f"Lab {src.number}, {info.question}: {tasks[str(info.question)]}"
+            )
         elif info.role == "tests":
             cell.source = strip_hidden(cell.source).strip("\n")
     nb.metadata = copy.deepcopy(nb.metadata)
@@ -88,9 +100,13 @@ def build_lab(source_path: Path, labs_dir: Path, check: bool = False) -> bool:
     return False
 
 
-def build_labs(solutions_dir: Path = Path("solutions"), labs_dir: Path = Path("labs"), check: bool = False) -> list[Path]:
+def build_labs(
+    solutions_dir: Path = Path("solutions"), labs_dir: Path = Path("labs"), check: bool = False
+) -> list[Path]:
     """Generate every lab; returns the labs that were (with ``check``: that would be) rewritten."""
     sources = sorted(Path(solutions_dir).glob("lab*.ipynb"))
     if not sources:
         raise FileNotFoundError(f"no lab sources (lab*.ipynb) in {solutions_dir}")
-    return [Path(labs_dir) / s.name for s in sources if not build_lab(s, Path(labs_dir), check=check)]
+    return [
+        Path(labs_dir) / s.name for s in sources if not build_lab(s, Path(labs_dir), check=check)
+    ]

@@ -48,6 +48,8 @@ class SourceError(ValueError):
 
 @dataclass(frozen=True)
 class QuestionSpec:
+    """One question of a lab: its id, points and the task its stub names."""
+
     id: str
     points: float
     task: str
@@ -55,6 +57,8 @@ class QuestionSpec:
 
 @dataclass(frozen=True)
 class SourceCell:
+    """One cell of the source notebook with its ``dlcourse`` metadata."""
+
     index: int
     cell_type: str
     source: str
@@ -77,9 +81,11 @@ class LabSource:
 
     @property
     def max_total(self) -> float:
+        """The points of all questions together."""
         return float(sum(q.points for q in self.questions))
 
     def question(self, qid: str) -> QuestionSpec:
+        """The question with id ``qid``."""
         return next(q for q in self.questions if q.id == qid)
 
     def hidden_code(self) -> str:
@@ -106,7 +112,9 @@ def regions(source: str, begin: str, end: str, where: int | str = "?") -> list[t
         stripped = line.strip()
         if stripped.startswith(begin):
             if inside:
-                raise SourceError(f"cell {where}: '{begin}' inside another region; close it with '{end}' first")
+                raise SourceError(
+                    f"cell {where}: '{begin}' inside another region; close it with '{end}' first"
+                )
             pieces.append(("\n".join(current), False))
             current, inside = [], True
         elif stripped.startswith(end):
@@ -127,7 +135,9 @@ def _cell(index: int, cell) -> SourceCell:
     role = meta.get("role")
     if role is not None and role not in _ROLES:
         raise SourceError(f"cell {index}: role {role!r} is not one of {_ROLES}")
-    return SourceCell(index, cell.cell_type, cell.source, role, meta.get("question"), meta.get("grade_id"))
+    return SourceCell(
+        index, cell.cell_type, cell.source, role, meta.get("question"), meta.get("grade_id")
+    )
 
 
 def _questions(meta: dict, path: Path) -> tuple[QuestionSpec, ...]:
@@ -136,7 +146,9 @@ def _questions(meta: dict, path: Path) -> tuple[QuestionSpec, ...]:
         try:
             specs.append(QuestionSpec(str(q["id"]), float(q["points"]), str(q.get("task", ""))))
         except (KeyError, TypeError, ValueError):
-            raise SourceError(f"{path}: each question needs an 'id' and numeric 'points'; got {q!r}") from None
+            raise SourceError(
+                f"{path}: each question needs an 'id' and numeric 'points'; got {q!r}"
+            ) from None
     if not specs:
         raise SourceError(f"{path}: metadata.dlcourse.questions lists no questions")
     return tuple(specs)
@@ -155,9 +167,13 @@ def load_source(path: str | Path) -> LabSource:
     nb = nbformat.read(path, as_version=4)
     meta = nb.metadata.get("dlcourse")
     if not meta or "lab" not in meta:
-        raise SourceError(f"{path}: metadata.dlcourse.lab is missing; is this a lab's source notebook?")
+        raise SourceError(
+            f"{path}: metadata.dlcourse.lab is missing; is this a lab's source notebook?"
+        )
     if not re.fullmatch(r"lab\d\d_[a-z0-9_]+", str(meta["lab"])):
-        raise SourceError(f"{path}: lab name {meta['lab']!r} should look like 'lab01_initialization'")
+        raise SourceError(
+            f"{path}: lab name {meta['lab']!r} should look like 'lab01_initialization'"
+        )
     number, title = _number_and_title(path, meta)
     src = LabSource(
         path=path,
@@ -173,7 +189,7 @@ def load_source(path: str | Path) -> LabSource:
 
 
 def _number_and_title(path: Path, meta: dict) -> tuple[int, str]:
-    """Number and title from the lab's ``Lab``; the notebook may repeat them, not contradict them."""
+    """Number and title from the lab's ``Lab``; the notebook may repeat, not contradict them."""
     from dlcourse.grading.registry import get_lab
 
     name = meta["lab"]
@@ -185,12 +201,15 @@ def _number_and_title(path: Path, meta: dict) -> tuple[int, str]:
             f"LAB = Lab({name!r}, title=...), where its number and title live"
         ) from None
     if not lab.title:
-        raise SourceError(f"dlcourse/labs/{name}.py: give the lab a title: Lab({name!r}, title=...)")
+        raise SourceError(
+            f"dlcourse/labs/{name}.py: give the lab a title: Lab({name!r}, title=...)"
+        )
     for key, ours in (("number", lab.number), ("title", lab.title)):
         if key in meta and meta[key] != ours:
             raise SourceError(
-                f"{path}: metadata.dlcourse.{key} is {meta[key]!r} but dlcourse/labs/{name}.py says "
-                f"{ours!r}; the lab's {key} lives in its Lab: delete it from the notebook's metadata"
+                f"{path}: metadata.dlcourse.{key} is {meta[key]!r} but dlcourse/labs/{name}.py "
+                f"says {ours!r}; the lab's {key} lives in its Lab: delete it from the notebook's "
+                "metadata"
             )
     return lab.number, lab.title
 
@@ -203,7 +222,9 @@ def _validate(src: LabSource) -> None:
     for cell in src.cells:
         if cell.role in (None, "demo"):
             if BEGIN_SOLUTION in cell.source or BEGIN_HIDDEN in cell.source:
-                raise SourceError(f"cell {cell.index} has markers but no solution/tests role in metadata.dlcourse")
+                raise SourceError(
+                    f"cell {cell.index} has markers but no solution/tests role in metadata.dlcourse"
+                )
             continue
         if cell.question not in ids:
             raise SourceError(f"cell {cell.index}: question {cell.question!r} is not one of {ids}")
@@ -211,8 +232,12 @@ def _validate(src: LabSource) -> None:
             if not cell.grade_id or cell.grade_id in grade_ids:
                 raise SourceError(f"cell {cell.index}: solution cells need a unique grade_id")
             grade_ids.add(cell.grade_id)
-            if not any(ins for _, ins in regions(cell.source, BEGIN_SOLUTION, END_SOLUTION, cell.index)):
-                raise SourceError(f"cell {cell.index}: a solution cell needs a {BEGIN_SOLUTION} region")
+            if not any(
+                ins for _, ins in regions(cell.source, BEGIN_SOLUTION, END_SOLUTION, cell.index)
+            ):
+                raise SourceError(
+                    f"cell {cell.index}: a solution cell needs a {BEGIN_SOLUTION} region"
+                )
         else:
             regions(cell.source, BEGIN_HIDDEN, END_HIDDEN, cell.index)
     for q in ids:

@@ -1,4 +1,4 @@
-"""Moved to :mod:`dlcourse.authoring.build`; this name stays for imports written before the move."""
+"""Moved to :mod:`dlcourse.authoring.build`; this name stays for imports written before."""
 
 from dlcourse.authoring.build import build_lab, build_labs, render_lab, strip_hidden, stub_source
 

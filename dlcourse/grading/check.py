@@ -27,6 +27,7 @@ from dlcourse.grading.student import LocalStudent
 
 __all__ = ["check", "current_lab", "open_lab", "report", "run_check"]
 
+
 def _caller_globals(depth: int = 2) -> dict:
     """The global variables of the code ``depth`` frames up (the notebook that called us)."""
     frame = inspect.currentframe()
@@ -48,7 +49,9 @@ def open_lab(name: str) -> None:
     lab.hidden_tests.clear()
     _caller_globals()[registry.LAB_KEY] = lab
     questions = ", ".join(lab.questions)
-    print(f"Lab {lab.number} — {lab.title}: questions {questions}. Run check(...) after each answer.")
+    print(
+        f"Lab {lab.number} — {lab.title}: questions {questions}. Run check(...) after each answer."
+    )
 
 
 def current_lab(namespace: Mapping[str, Any] | None = None) -> Lab:
@@ -71,7 +74,7 @@ def check(question: str, *objects: Any) -> None:
 def run_check(
     question: str, *objects: Any, namespace: dict | None = None, lab: Lab | None = None
 ) -> tuple[QuestionResult, int]:
-    """What :func:`check` computes, returned instead of printed: the result and the hidden-test count.
+    """What :func:`check` computes, returned instead of printed: the result, the hidden-test count.
 
     Args:
         question: the question id.

@@ -15,6 +15,7 @@ from dlcourse.grading.student import Student
 
 __all__ = ["Outcome", "QuestionResult", "problem_result", "run_question", "run_test"]
 
+
 @dataclass(frozen=True)
 class Outcome:
     """The result of one test (``description``: the first line of its docstring, or ``""``)."""
@@ -40,6 +41,7 @@ class QuestionResult:
     warnings: list[str] = field(default_factory=list)  # for the student, beside the verdict
 
     def to_dict(self) -> dict:
+        """The result as written to ``LAB.json`` (see :mod:`dlcourse.grading.report`)."""
         return {
             "status": self.status,
             "points": self.points,
@@ -63,7 +65,10 @@ def run_test(test: TestCase, student: Student) -> Outcome:
     except AssertionError as exc:
         return _outcome(test, "failed", str(exc) or "the answer is not what this check expects")
     except Exception as exc:  # the answer had a form the test could not judge
-        msg = f"the answer could not be checked ({type(exc).__name__}: {exc}); check what your code returns"
+        msg = (
+            f"the answer could not be checked ({type(exc).__name__}: {exc}); "
+            "check what your code returns"
+        )
         return _outcome(test, "failed", msg)
     return _outcome(test, "passed", "")
 
@@ -95,16 +100,25 @@ def run_question(
                 outcomes.append(outcome)
                 if outcome.status != "passed":
                     return QuestionResult(
-                        question, outcome.status, 0.0, max_points, outcome.message, outcomes, len(tests)
+                        question,
+                        outcome.status,
+                        0.0,
+                        max_points,
+                        outcome.message,
+                        outcomes,
+                        len(tests),
                     )
     except StudentProblem as exc:  # the process died while stand-ins were put in or taken out
         outcomes.append(Outcome("(isolation)", exc.status, exc.message))
-        return QuestionResult(question, exc.status, 0.0, max_points, exc.message, outcomes, len(tests))
+        return QuestionResult(
+            question, exc.status, 0.0, max_points, exc.message, outcomes, len(tests)
+        )
     message = f"all {len(outcomes)} tests passed"
-    return QuestionResult(question, "passed", float(max_points), max_points, message, outcomes, len(tests))
+    return QuestionResult(
+        question, "passed", float(max_points), max_points, message, outcomes, len(tests)
+    )
 
 
 def problem_result(question: str, problem: StudentProblem, max_points: float) -> QuestionResult:
     """A question that could not be tested at all (cell missing, crashed before the tests, ...)."""
     return QuestionResult(question, problem.status, 0.0, max_points, problem.message, [])
-

@@ -1,4 +1,4 @@
-"""Moved to :mod:`dlcourse.authoring.source`; this name stays for imports written before the move."""
+"""Moved to :mod:`dlcourse.authoring.source`; this name stays for imports written before."""
 
 from dlcourse.authoring.source import (
     BEGIN_HIDDEN,

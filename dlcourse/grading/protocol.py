@@ -1,4 +1,4 @@
-"""The grader <-> child protocol: its operations, the requests the grader sends, the child's answers.
+"""The grader <-> child protocol: operations, the requests the grader sends, the child's answers.
 
 One JSON line per request and per reply (encoded by :mod:`dlcourse.grading.wire`):
 
@@ -132,7 +132,10 @@ def _exec(state: ChildState, request: dict) -> dict:
     try:
         exec(compile(code, f"<{label}>", "exec"), state.namespace)
     except NotImplementedError as exc:
-        return {"status": "not_implemented", "message": f"the cell raised NotImplementedError({str(exc)!r})"}
+        return {
+            "status": "not_implemented",
+            "message": f"the cell raised NotImplementedError({str(exc)!r})",
+        }
     except BaseException as exc:  # SystemExit and KeyboardInterrupt included: the cell failed
         return {"status": "error", "message": describe_exception(exc).removeprefix("raised ")}
     return {"status": "ok", "message": ""}
@@ -145,10 +148,18 @@ def _call(state: ChildState, request: dict) -> dict:
     try:
         if name not in state.namespace:
             raise StudentMissing(f"{name} is not defined in your notebook")
-        info = invoke(state.namespace[name], name, request.get("args", []), request.get("kwargs", {}))
+        info = invoke(
+            state.namespace[name], name, request.get("args", []), request.get("kwargs", {})
+        )
     except StudentProblem as exc:
         return _problem(exc)
-    return {"ok": {"value": info.value, "args_after": info.args_after, "returned_arg": info.returned_arg}}
+    return {
+        "ok": {
+            "value": info.value,
+            "args_after": info.args_after,
+            "returned_arg": info.returned_arg,
+        }
+    }
 
 
 def _source(state: ChildState, request: dict) -> dict:

@@ -24,7 +24,15 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["LAB_KEY", "Lab", "TestCase", "collecting_hidden", "get_lab", "hidden_test", "opened_lab"]
+__all__ = [
+    "LAB_KEY",
+    "Lab",
+    "TestCase",
+    "collecting_hidden",
+    "get_lab",
+    "hidden_test",
+    "opened_lab",
+]
 
 _LAB_NAME = re.compile(r"^lab\d\d_[a-z0-9_]+$")
 
@@ -34,8 +42,11 @@ LAB_KEY = "__dlcourse_lab__"
 
 @dataclass(frozen=True)
 class TestCase:
-    """One test of one question; ``description`` (the first line of its docstring) is what the
-    student sees of it, never its name."""
+    """One test of one question.
+
+    ``description`` (the first line of the test's docstring) is what a student sees of it, never
+    its name.
+    """
 
     question: str
     name: str
@@ -45,14 +56,24 @@ class TestCase:
 
 
 def _test_case(question: str, func: Callable, hidden: bool) -> TestCase:
+    return TestCase(question, func.__name__, func, hidden, _description(func))
+
+
+def _description(func: Callable) -> str:
+    """The first docstring line as a phrase: "Fans count the kernel." -> "fans count the kernel"."""
     doc = inspect.getdoc(func) or ""
-    return TestCase(question, func.__name__, func, hidden, doc.splitlines()[0].strip() if doc else "")
+    line = doc.splitlines()[0].strip().rstrip(".") if doc else ""
+    if len(line) > 1 and not line[1].isupper():  # keep acronyms: "ReLU ..."
+        line = line[0].lower() + line[1:]
+    return line
 
 
 @dataclass
 class Lab:
-    """A lab: the one home of its name (``labNN_topic``), number and title; its public tests per
-    question; and, while a notebook works on it, the hidden tests that notebook registered.
+    """A lab: the one home of its name, number and title, and of its tests.
+
+    It holds its public tests per question and, while a notebook works on it, the hidden tests
+    that notebook registered (``hidden_tests``).
 
     The number comes from the name (``lab01_...`` is lab 1); ``number=`` may repeat it, never
     contradict it. The instructor's source notebook reads number and title from here.
@@ -69,8 +90,11 @@ class Lab:
     hidden_tests: list[TestCase] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
+        """Check the name and take the number from it."""
         if not isinstance(self.name, str) or not _LAB_NAME.match(self.name):
-            raise ValueError(f"Lab(name=...): lab names look like 'lab01_initialization'; got {self.name!r}")
+            raise ValueError(
+                f"Lab(name=...): lab names look like 'lab01_initialization'; got {self.name!r}"
+            )
         derived = int(self.name[3:5])
         if self.number not in (0, derived):
             raise ValueError(
@@ -124,12 +148,13 @@ class Lab:
         return [t for t in self.hidden_tests if t.question == question]
 
 
-
 def _reference(name: str, target: str | Callable) -> str:
     """The ``"module:attribute"`` the grader's child resolves to reach ``target``."""
     if isinstance(target, str):
         if ":" not in target:
-            raise ValueError(f"stand-in for {name} must look like 'module:attribute'; got {target!r}")
+            raise ValueError(
+                f"stand-in for {name} must look like 'module:attribute'; got {target!r}"
+            )
         return target
     if not callable(target):
         raise TypeError(

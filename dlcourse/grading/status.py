@@ -2,8 +2,9 @@
 
 Every question ends in exactly one status. A row of :data:`STATUSES` says, for one status, which
 exception carries it out of student code (``None`` where nothing is raised), the label the reports
-print, the sentence ``check`` prints (a :meth:`str.format` template, see :func:`wording`) and whether
-it counts as an attempt (the student wrote code that ran). Adding a status is adding one row.
+print, the sentence ``check`` prints (a :meth:`str.format` template, see :func:`wording`) and
+whether it counts as an attempt (the student wrote code that ran). Adding a status is adding one
+row.
 
 See the book: the labs (README, "For instructors").
 """
@@ -34,6 +35,7 @@ class StudentProblem(Exception):
     status = "error"
 
     def __init__(self, message: str):
+        """A problem whose explanation for the student is ``message``."""
         super().__init__(message)
         self.message = message
 
@@ -91,24 +93,61 @@ class Status:
 
 
 _NOT_IMPLEMENTED = (
-    "{q}: not implemented yet — {message}. Replace the `raise NotImplementedError(...)` line with your code."
+    "{q}: not implemented yet — {message}. "
+    "Replace the `raise NotImplementedError(...)` line with your code."
 )
 
 #: In the order the autograder reports them.
 STATUSES: tuple[Status, ...] = (
-    Status("passed", "every public and hidden test passed", None, "passed",
-           "{q}: passed all {ran} checks{extra}.{note}", True),
+    Status(
+        "passed",
+        "every public and hidden test passed",
+        None,
+        "passed",
+        "{q}: passed all {ran} checks{extra}.{note}",
+        True,
+    ),
     Status("failed", "an answer is wrong", None, "failed", "{q}: {where} failed: {message}", True),
-    Status("error", "the student's code raised", StudentRaised, "your code raised an error",
-           "{q}: your code raised an error in {where}: {message}", True),
-    Status("not_implemented", "the code still raises `NotImplementedError`", NotImplementedByStudent,
-           "not implemented", _NOT_IMPLEMENTED, False),
-    Status("missing", "the function or the answer cell is not there", StudentMissing, "missing",
-           "{q}: {message}.", False),
-    Status("timeout", "the code ran past the time limit and was stopped", StudentTimeout, "timed out",
-           "{q}: {where} timed out: {message}", True),
-    Status("crashed", "the process running the code died", StudentCrashed, "crashed",
-           "{q}: {where} crashed: {message}", True),
+    Status(
+        "error",
+        "the student's code raised",
+        StudentRaised,
+        "your code raised an error",
+        "{q}: your code raised an error in {where}: {message}",
+        True,
+    ),
+    Status(
+        "not_implemented",
+        "the code still raises `NotImplementedError`",
+        NotImplementedByStudent,
+        "not implemented",
+        _NOT_IMPLEMENTED,
+        False,
+    ),
+    Status(
+        "missing",
+        "the function or the answer cell is not there",
+        StudentMissing,
+        "missing",
+        "{q}: {message}.",
+        False,
+    ),
+    Status(
+        "timeout",
+        "the code ran past the time limit and was stopped",
+        StudentTimeout,
+        "timed out",
+        "{q}: {where} timed out: {message}",
+        True,
+    ),
+    Status(
+        "crashed",
+        "the process running the code died",
+        StudentCrashed,
+        "crashed",
+        "{q}: {where} crashed: {message}",
+        True,
+    ),
 )
 
 _BY_NAME = {s.name: s for s in STATUSES}
@@ -128,7 +167,9 @@ def get(name: str) -> Status:
     try:
         return _BY_NAME[name]
     except KeyError:
-        raise ValueError(f"unknown grading status {name!r}; the statuses are {', '.join(_BY_NAME)}") from None
+        raise ValueError(
+            f"unknown grading status {name!r}; the statuses are {', '.join(_BY_NAME)}"
+        ) from None
 
 
 def problem(name: str, message: str) -> StudentProblem:
@@ -140,5 +181,12 @@ def problem(name: str, message: str) -> StudentProblem:
 
 def wording(name: str, **fields: object) -> str:
     """The sentence ``check`` prints for status ``name``, filled with ``fields``."""
-    defaults: dict[str, object] = {"q": "", "where": "a check", "message": "", "ran": 0, "extra": "", "note": ""}
+    defaults: dict[str, object] = {
+        "q": "",
+        "where": "a check",
+        "message": "",
+        "ran": 0,
+        "extra": "",
+        "note": "",
+    }
     return get(name).wording.format(**{**defaults, **fields})

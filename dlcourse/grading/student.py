@@ -49,8 +49,7 @@ def _student_frames(tb) -> str:
     frames = [
         f
         for f in traceback.extract_tb(tb)
-        if "site-packages" not in f.filename
-        and not f.filename.startswith((library, "<frozen"))
+        if "site-packages" not in f.filename and not f.filename.startswith((library, "<frozen"))
     ]
     if not frames:
         return ""
@@ -60,9 +59,12 @@ def _student_frames(tb) -> str:
 
 
 def describe_exception(exc: BaseException) -> str:
-    """``raised TypeError: ... (line 3 of your cell for q2: `...`)``, or the output limit explained."""
+    """``raised TypeError: ... (line 3 of your cell for q2: `...`)``, or the output limit."""
     if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
-        return "printed or wrote more output than the grader allows; print less (e.g. not inside loops)"
+        return (
+            "printed or wrote more output than the grader allows; "
+            "print less (e.g. not inside loops)"
+        )
     return f"raised {type(exc).__name__}: {exc}{_student_frames(exc.__traceback__)}"
 
 
@@ -80,7 +82,9 @@ def invoke(fn: Any, name: str, args: list, kwargs: dict) -> CallInfo:
     try:
         result = fn(*real_args, **real_kwargs)
     except NotImplementedError as exc:
-        raise NotImplementedByStudent(f"{name} still raises NotImplementedError({str(exc)!r})") from None
+        raise NotImplementedByStudent(
+            f"{name} still raises NotImplementedError({str(exc)!r})"
+        ) from None
     except Exception as exc:  # the student's bug, reported in teaching terms
         raise StudentRaised(f"{name} {describe_exception(exc)}") from None
     try:
@@ -130,6 +134,7 @@ class Student:
     """
 
     def call_info(self, name: str, *args: Any, **kwargs: Any) -> CallInfo:
+        """Call the student's ``name``; what came back, as plain data (see :class:`CallInfo`)."""
         raise NotImplementedError  # pragma: no cover - abstract
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -137,7 +142,7 @@ class Student:
         return self.call_info(name, *args, **kwargs).value
 
     def source(self, name: str) -> str:
-        """The source code of the student's ``name`` (for checks such as "does not call torch.nn.init")."""
+        """The source code of the student's ``name`` (for checks such as "no torch.nn.init")."""
         raise NotImplementedError  # pragma: no cover - abstract
 
     @contextlib.contextmanager
@@ -147,6 +152,7 @@ class Student:
         yield
 
     def __getattr__(self, name: str):
+        """``student.f`` calls the student's ``f``."""
         if name.startswith("_"):
             raise AttributeError(name)
         return lambda *args, **kwargs: self.call(name, *args, **kwargs)
@@ -160,12 +166,16 @@ class LocalStudent(Student):
     was run but raised before defining it.
     """
 
-    def __init__(self, namespace: Mapping[str, Any], globals_: MutableMapping[str, Any] | None = None):
+    def __init__(
+        self, namespace: Mapping[str, Any], globals_: MutableMapping[str, Any] | None = None
+    ):
+        """Student code looked up in ``namespace``; stand-ins go into ``globals_``."""
         self._namespace = namespace
         self._globals = globals_ if globals_ is not None else {}
         self.called: dict[str, Any] = {}
 
     def call_info(self, name: str, *args: Any, **kwargs: Any) -> CallInfo:
+        """Call the student's ``name`` in this process."""
         if name not in self._namespace:
             raise StudentMissing(self._missing_message(name))
         self.called.setdefault(name, self._namespace[name])
@@ -184,6 +194,7 @@ class LocalStudent(Student):
         )
 
     def source(self, name: str) -> str:
+        """The source code of the student's ``name`` (``""`` when there is none)."""
         import inspect
 
         try:
@@ -193,6 +204,7 @@ class LocalStudent(Student):
 
     @contextlib.contextmanager
     def isolated(self, names: Mapping[str, str]) -> Iterator[None]:
+        """Within the block, ``names`` are replaced by library stand-ins in ``globals_``."""
         saved = swap_names(self._globals, names)
         try:
             yield
