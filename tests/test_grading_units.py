@@ -377,7 +377,7 @@ def test_check_says_the_defining_cell_raised_rather_than_not_run():
     assert result.status == "missing"
     assert result.message == (
         "xavier_normal_ is not defined although you ran the cell that defines it (In [3]): that cell "
-        "raised an error before it got there; fix the error and run the cell again"
+        "raised an error (see its output) before defining it; fix the error and run the cell again"
     )
     never_run = _kernel(SETUP, FANS)
     assert run_check("q2", namespace=never_run)[0].message == "xavier_normal_ is not defined: run the cell that defines it first"
