@@ -17,8 +17,23 @@ from dlcourse.grading import check, expect, open_lab, protocol, registry, scope,
 from dlcourse.grading.check import report, run_check
 from dlcourse.grading.judge import QuestionResult
 from dlcourse.grading.registry import Lab, get_lab
-from dlcourse.grading.student import LocalStudent, NotImplementedByStudent, StudentMissing, StudentRaised, resolve
-from dlcourse.grading.wire import NotPlainData, decode, empty, encode, materialize, seeded, tensor, to_plain
+from dlcourse.grading.student import (
+    LocalStudent,
+    NotImplementedByStudent,
+    StudentMissing,
+    StudentRaised,
+    resolve,
+)
+from dlcourse.grading.wire import (
+    NotPlainData,
+    decode,
+    empty,
+    encode,
+    materialize,
+    seeded,
+    tensor,
+    to_plain,
+)
 
 SOURCE = "solutions/lab01_initialization.ipynb"
 
@@ -27,7 +42,11 @@ SOURCE = "solutions/lab01_initialization.ipynb"
 
 
 def test_encode_decode_round_trip_keeps_arrays_and_special_floats():
-    data = {"a": np.arange(6, dtype=np.float32).reshape(2, 3), "b": [1, 2.5, float("nan"), float("-inf")], "c": None}
+    data = {
+        "a": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "b": [1, 2.5, float("nan"), float("-inf")],
+        "c": None,
+    }
     back = decode(encode(data))
     assert back["a"].dtype == np.float32 and np.array_equal(back["a"], data["a"])
     assert back["b"][:2] == [1, 2.5] and math.isnan(back["b"][2]) and back["b"][3] == float("-inf")
@@ -68,7 +87,11 @@ def test_specs_materialize_into_real_objects():
 
 def test_regions_split_and_report_bad_markers():
     src = "a\n### BEGIN SOLUTION\nb\n### END SOLUTION\nc"
-    assert regions(src, "### BEGIN SOLUTION", "### END SOLUTION") == [("a", False), ("b", True), ("c", False)]
+    assert regions(src, "### BEGIN SOLUTION", "### END SOLUTION") == [
+        ("a", False),
+        ("b", True),
+        ("c", False),
+    ]
     with pytest.raises(SourceError, match="never closed"):
         regions("### BEGIN SOLUTION\nx", "### BEGIN SOLUTION", "### END SOLUTION", 3)
     with pytest.raises(SourceError, match="without a"):
@@ -78,7 +101,10 @@ def test_regions_split_and_report_bad_markers():
 def test_stub_keeps_indentation_and_says_what_to_do():
     src = "def f(x):\n    y = 1\n    ### BEGIN SOLUTION\n    return x + y\n    ### END SOLUTION"
     out = stub_source(src, "Lab 1, q9: implement f")
-    assert out == 'def f(x):\n    y = 1\n    # YOUR CODE HERE\n    raise NotImplementedError("Lab 1, q9: implement f")'
+    assert (
+        out == "def f(x):\n    y = 1\n    # YOUR CODE HERE\n"
+        '    raise NotImplementedError("Lab 1, q9: implement f")'
+    )
     compile(out, "stub", "exec")
 
 
@@ -158,14 +184,20 @@ def test_check_explains_a_wrong_fan_in_teaching_terms(capsys):
     open_lab("lab01_initialization")
     result, _ = run_check("q3", _kaiming(0), kaiming_uniform_)
     assert result.status == "failed"
-    assert "is 0.0885" in result.message and "expected 0.0625" in result.message and "did you use fan_out?" in result.message
+    assert (
+        "is 0.0885" in result.message
+        and "expected 0.0625" in result.message
+        and "did you use fan_out?" in result.message
+    )
 
 
 def test_check_passes_a_right_answer_and_prints(capsys):
     open_lab("lab01_initialization")
     check("q3", _kaiming(1), kaiming_uniform_)
     out = capsys.readouterr().out
-    assert out.splitlines()[-1] == "q3: passed all 4 checks. The autograder runs more (hidden) tests."
+    assert (
+        out.splitlines()[-1] == "q3: passed all 4 checks. The autograder runs more (hidden) tests."
+    )
 
 
 def test_check_names_unknown_questions():
@@ -198,7 +230,9 @@ def test_every_status_round_trips_through_the_table(name):
     if row.exception is None:  # passed and failed are not raised by student code
         assert type(problem) is StudentRaised
     else:
-        assert type(problem) is row.exception and problem.status == name and problem.message == "why"
+        assert (
+            type(problem) is row.exception and problem.status == name and problem.message == "why"
+        )
     result = QuestionResult("q1", name, 0.0, 1.0, "why", [])
     assert report(result).startswith("q1: ")
     from dlcourse.grading.report import feedback_markdown
@@ -213,8 +247,11 @@ def test_status_table_refuses_unknown_names_and_matches_the_readme():
         status.get("lost")
     assert type(status.problem("lost", "x")) is StudentRaised
     readme = open("README.md", encoding="utf-8").read()
-    rows = [ln for ln in readme.splitlines() if ln.startswith("| `")]
-    expected = [f"| `{s.name}` | {s.meaning} | {'yes' if s.attempted else 'no'} |" for s in status.STATUSES]
+    table = readme.split("| status | meaning | counts as attempted |\n|---|---|---|\n", 1)[1]
+    rows = table.split("\n\n", 1)[0].splitlines()
+    expected = [
+        f"| `{s.name}` | {s.meaning} | {'yes' if s.attempted else 'no'} |" for s in status.STATUSES
+    ]
     assert rows == expected
 
 
@@ -229,7 +266,9 @@ def test_protocol_requests_are_answered_by_the_child_dispatch_table():
 
     cell = "def double(x):\n    return 2 * x\n\ndef todo(x):\n    raise NotImplementedError('q1')"
     assert ask(protocol.exec_request(cell, "your cell for q1")) == {"status": "ok", "message": ""}
-    assert protocol.call_reply(ask(protocol.call_request("double", [tensor([1.0, 2.0])], {}))).value.tolist() == [2, 4]
+    assert protocol.call_reply(
+        ask(protocol.call_request("double", [tensor([1.0, 2.0])], {}))
+    ).value.tolist() == [2, 4]
     assert "return 2 * x" in ask(protocol.source_request("double"))["ok"]
     with pytest.raises(NotImplementedByStudent, match="todo still raises"):
         protocol.call_reply(ask(protocol.call_request("todo", [1], {})))
@@ -244,7 +283,7 @@ def test_protocol_requests_are_answered_by_the_child_dispatch_table():
     assert set(protocol.HANDLERS) | {protocol.EXIT} == {"exec", "call", "source", "swap", "exit"}
 
 
-# ---------------------------------------------------------------- the open lab lives in the notebook
+# ---------------------------------------------------------------- the open lab is the notebook's
 
 
 def calculate_fans(tensor):
@@ -264,7 +303,9 @@ def test_open_lab_keeps_the_lab_and_its_hidden_tests_in_the_notebook_namespace(c
     )
     lab = notebook[registry.LAB_KEY]
     try:
-        assert lab is get_lab("lab01_initialization") and [t.name for t in lab.hidden_tests] == ["strict"]
+        assert lab is get_lab("lab01_initialization") and [t.name for t in lab.hidden_tests] == [
+            "strict"
+        ]
         assert "Lab 1 — Weight initialization: questions q1, q2, q3, q4" in capsys.readouterr().out
         result, n_hidden = run_check("q1", namespace=notebook)
         assert (result.status, n_hidden, result.message) == ("failed", 1, "the hidden test says no")
@@ -299,9 +340,15 @@ def test_source_reads_number_and_title_from_the_lab_and_refuses_contradictions(t
     assert load_source(bad).title == lab.title
     nb.metadata["dlcourse"]["title"] = "Initialisation"
     nbformat.write(nb, bad)
-    with pytest.raises(SourceError, match="metadata.dlcourse.title is 'Initialisation' but dlcourse/labs"):
+    with pytest.raises(
+        SourceError, match="metadata.dlcourse.title is 'Initialisation' but dlcourse/labs"
+    ):
         load_source(bad)
-    nb.metadata["dlcourse"] = {**nb.metadata["dlcourse"], "lab": "lab99_nothing", "title": lab.title}
+    nb.metadata["dlcourse"] = {
+        **nb.metadata["dlcourse"],
+        "lab": "lab99_nothing",
+        "title": lab.title,
+    }
     nbformat.write(nb, bad)
     with pytest.raises(SourceError, match="has no dlcourse/labs/lab99_nothing.py defining LAB"):
         load_source(bad)
@@ -311,14 +358,20 @@ def test_share_takes_the_function_itself_or_its_reference():
     import dlcourse.init
 
     lab = Lab("lab42_sharing", title="Sharing")
-    lab.share("q1", fans=dlcourse.init.calculate_fan_in_and_fan_out, gain="dlcourse.init:calculate_gain")
+    lab.share(
+        "q1", fans=dlcourse.init.calculate_fan_in_and_fan_out, gain="dlcourse.init:calculate_gain"
+    )
     refs = lab.stand_ins_for("q2")
     assert sorted(refs) == ["fans", "gain"] and refs["gain"] == "dlcourse.init:calculate_gain"
-    assert resolve(refs["fans"]) is dlcourse.init.calculate_fan_in_and_fan_out  # its defining module
+    assert (
+        resolve(refs["fans"]) is dlcourse.init.calculate_fan_in_and_fan_out
+    )  # its defining module
     assert lab.stand_ins_for("q1") == {}
     with pytest.raises(ValueError, match="is not an attribute of its module"):
         lab.share("q1", fans=lambda t: (1, 1))
-    with pytest.raises(TypeError, match="must be a function or a 'module:attribute' string; got a int"):
+    with pytest.raises(
+        TypeError, match="must be a function or a 'module:attribute' string; got a int"
+    ):
         lab.share("q1", fans=3)
     with pytest.raises(ValueError, match="must look like 'module:attribute'"):
         lab.share("q1", fans="dlcourse.init.calculate_gain")
@@ -326,10 +379,15 @@ def test_share_takes_the_function_itself_or_its_reference():
 
 # ---------------------------------------------------------------- check speaks to the student
 
-SETUP = "import math\n\nimport torch\n\nfrom dlcourse.grading import check, open_lab\n\nopen_lab('lab01_initialization')"
+SETUP = (
+    "import math\n\nimport torch\n\nfrom dlcourse.grading import check, open_lab\n\n"
+    "open_lab('lab01_initialization')"
+)
 FANS = "def calculate_fans(tensor):\n    return tensor.shape[1], tensor.shape[0]"
-HELPER = "def xavier_std(fan_in, fan_out, gain):\n    return gain * math.sqrt(2.0 / (fan_in + fan_out))"
-XAVIER = '''def xavier_normal_(tensor, gain=1.0, generator=None):
+HELPER = (
+    "def xavier_std(fan_in, fan_out, gain):\n    return gain * math.sqrt(2.0 / (fan_in + fan_out))"
+)
+XAVIER = """def xavier_normal_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = calculate_fans(tensor)
     with torch.no_grad():
         return tensor.normal_(0.0, xavier_std(fan_in, fan_out, gain), generator=generator)
@@ -339,7 +397,7 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = calculate_fans(tensor)
     bound = math.sqrt(3.0) * xavier_std(fan_in, fan_out, gain)
     with torch.no_grad():
-        return tensor.uniform_(-bound, bound, generator=generator)'''
+        return tensor.uniform_(-bound, bound, generator=generator)"""
 
 
 def _kernel(*cells: str) -> dict:
@@ -372,23 +430,33 @@ def test_check_warns_when_an_answer_uses_a_name_from_an_added_cell(capsys):
 
 
 def test_check_says_the_defining_cell_raised_rather_than_not_run():
-    broken = XAVIER.replace("def xavier_normal_(tensor, gain=1.0, generator=None):", "def xavier_normal_(tensor, gain=1.0, generator=None)")
+    broken = XAVIER.replace(
+        "def xavier_normal_(tensor, gain=1.0, generator=None):",
+        "def xavier_normal_(tensor, gain=1.0, generator=None)",
+    )
     kernel = _kernel(SETUP, FANS, HELPER + "\n\n\n" + broken)
     result, _ = run_check("q2", namespace=kernel)
     assert result.status == "missing"
     assert result.message == (
-        "xavier_normal_ is not defined although you ran the cell that defines it (In [3]): that cell "
+        "xavier_normal_ is not defined although you ran the cell that defines it (In [3]): "
+        "that cell "
         "raised an error (see its output) before defining it; fix the error and run the cell again"
     )
     never_run = _kernel(SETUP, FANS)
-    assert run_check("q2", namespace=never_run)[0].message == "xavier_normal_ is not defined: run the cell that defines it first"
+    assert (
+        run_check("q2", namespace=never_run)[0].message
+        == "xavier_normal_ is not defined: run the cell that defines it first"
+    )
 
 
 def test_check_names_a_failing_check_by_place_and_description_not_by_test_name():
     open_lab("lab01_initialization")
     result, _ = run_check("q3", _kaiming(0), kaiming_uniform_)
     text = report(result)
-    assert text.startswith("q3: check 1 of 4 failed: the std of kaiming_normal_") and "kaiming_normal_fan_in" not in text
+    assert (
+        text.startswith("q3: check 1 of 4 failed: the std of kaiming_normal_")
+        and "kaiming_normal_fan_in" not in text
+    )
     lab = Lab("lab42_words", title="Words")
 
     @lab.test("q1")
@@ -415,18 +483,34 @@ def test_check_names_a_failing_check_by_place_and_description_not_by_test_name()
     )
     broken.__name__ = "answer"
     text = report(run_check("q1", broken, namespace={}, lab=lab)[0])
-    assert text.startswith("q1: your code raised an error in check 1 of 2 (the answer is 2): answer raised ZeroDivisionError")
+    assert text.startswith(
+        "q1: your code raised an error in check 1 of 2 (the answer is 2): "
+        "answer raised ZeroDivisionError"
+    )
 
 
 def test_scope_finds_definitions_uses_and_explains_name_errors():
-    assert scope.defined_names("import numpy as np\nfrom math import sqrt\nx, y = 1, 2\ndef f(): z = 3\nclass C: pass") == {"np", "sqrt", "x", "y", "f", "C"}
-    assert scope.defined_names("def g(x)\n    return x\nh = 2") == {"g", "h"}  # a syntax error: line by line
+    assert scope.defined_names(
+        "import numpy as np\nfrom math import sqrt\nx, y = 1, 2\ndef f(): z = 3\nclass C: pass"
+    ) == {"np", "sqrt", "x", "y", "f", "C"}
+    assert scope.defined_names("def g(x)\n    return x\nh = 2") == {
+        "g",
+        "h",
+    }  # a syntax error: line by line
     namespace: dict = {}
-    exec("import math\nK = 2\ndef f(x):\n    def inner():\n        return helper(K)\n    return math.sqrt(len([inner]))", namespace)
+    exec(
+        "import math\nK = 2\ndef f(x):\n    def inner():\n        return helper(K)\n"
+        "    return math.sqrt(len([inner]))",
+        namespace,
+    )
     assert scope.globals_used(namespace["f"]) == {"math", "helper", "K"}
     assert scope.defining_cell(["", "K = 1", "x = 2", "K = 3"], "K") == 3
-    message = "xavier_normal_ raised NameError: name 'helper' is not defined (line 2 of your cell for q2: `helper()`)"
+    message = (
+        "xavier_normal_ raised NameError: name 'helper' is not defined "
+        "(line 2 of your cell for q2: `helper()`)"
+    )
     assert scope.explain_name_error(message, {"helper"}, "q2").endswith(
-        "`helper` is defined outside the answer cells, which is all the grader runs: move it into the answer cell of q2"
+        "`helper` is defined outside the answer cells, which is all the grader runs: "
+        "move it into the answer cell of q2"
     )
     assert scope.explain_name_error(message, {"other"}, "q2") == message

@@ -190,8 +190,8 @@ class LocalStudent(Student):
             return f"{name} is not defined: run the cell that defines it first"
         return (
             f"{name} is not defined although you ran the cell that defines it (In [{cell}]): "
-            "that cell raised an error (see its output) before defining it; fix the error and run the "
-            "cell again"
+            "that cell raised an error (see its output) before defining it; fix the error and run "
+            "the cell again"
         )
 
     def source(self, name: str) -> str:
