@@ -96,27 +96,19 @@ def run_question(
     try:
         with student.isolated(stand_ins or {}):
             for test in tests:
-                outcome = run_test(test, student)
-                outcomes.append(outcome)
-                if outcome.status != "passed":
-                    return QuestionResult(
-                        question,
-                        outcome.status,
-                        0.0,
-                        max_points,
-                        outcome.message,
-                        outcomes,
-                        len(tests),
-                    )
+                outcomes.append(run_test(test, student))
+                if outcomes[-1].status != "passed":
+                    break
     except StudentProblem as exc:  # the process died while stand-ins were put in or taken out
         outcomes.append(Outcome("(isolation)", exc.status, exc.message))
+    last = outcomes[-1]
+    if last.status != "passed":
         return QuestionResult(
-            question, exc.status, 0.0, max_points, exc.message, outcomes, len(tests)
+            question, last.status, 0.0, max_points, last.message, outcomes, len(tests)
         )
     message = f"all {len(outcomes)} tests passed"
-    return QuestionResult(
-        question, "passed", float(max_points), max_points, message, outcomes, len(tests)
-    )
+    points = float(max_points)
+    return QuestionResult(question, "passed", points, max_points, message, outcomes, len(tests))
 
 
 def problem_result(question: str, problem: StudentProblem, max_points: float) -> QuestionResult:

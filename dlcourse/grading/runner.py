@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from dlcourse.authoring.source import LabSource
+from dlcourse.authoring.source import LabSource, QuestionSpec
 from dlcourse.grading import scope, status
 from dlcourse.grading.judge import QuestionResult, problem_result, run_question
 from dlcourse.grading.registry import TestCase, collecting_hidden, get_lab
@@ -225,23 +225,28 @@ def grade_submission(
         runner.run_cells()
         for q in source.questions:
             if q.id in missing:
-                result.questions[q.id] = problem_result(
-                    q.id, StudentMissing(missing[q.id]), q.points
-                )
+                problem = StudentMissing(missing[q.id])
+                result.questions[q.id] = problem_result(q.id, problem, q.points)
                 continue
-            student_code = RemoteStudent(runner.session, seconds)
-            res = run_question(q.id, plan.tests[q.id], student_code, q.points, plan.stand_ins[q.id])
-            res = _prefer_cell_problem(res, runner.cell_problems.get(q.id))
+            res = _grade_question(runner, plan, q, seconds)
             res.message = scope.explain_name_error(res.message, outside, q.id)
             result.questions[q.id] = res
-            if res.status in ("timeout", "crashed") or not runner.session.alive:
-                runner.restart()
     except StudentProblem as exc:  # the child could not even be brought back
         for q in source.questions:
             result.questions.setdefault(q.id, problem_result(q.id, exc, q.points))
     finally:
         runner.session.close()
     return result
+
+
+def _grade_question(runner: _Runner, plan: Plan, q: QuestionSpec, seconds: float) -> QuestionResult:
+    """Run one question's tests in the runner's child; restart the child if it did not survive."""
+    student = RemoteStudent(runner.session, seconds)
+    res = run_question(q.id, plan.tests[q.id], student, q.points, plan.stand_ins[q.id])
+    res = _prefer_cell_problem(res, runner.cell_problems.get(q.id))
+    if res.status in ("timeout", "crashed") or not runner.session.alive:
+        runner.restart()
+    return res
 
 
 def _prefer_cell_problem(res: QuestionResult, problem: StudentProblem | None) -> QuestionResult:
