@@ -76,79 +76,44 @@ class Status:
 
     Attributes:
         name: the status as written in results (``"failed"``).
-        meaning: when a question gets it (the README's table repeats it).
         exception: the :class:`StudentProblem` subclass that carries it, or ``None``.
         label: what the reports print (feedback file, Gradescope).
+        attempted: whether the status counts as an attempt at the question.
+        meaning: when a question gets it (the README's table repeats it).
         wording: what ``check`` prints; fields ``{q}``, ``{where}``, ``{message}``, ``{ran}``,
             ``{extra}`` and ``{note}`` (see :func:`wording`).
-        attempted: whether the status counts as an attempt at the question.
     """
 
     name: str
-    meaning: str
     exception: type[StudentProblem] | None
     label: str
-    wording: str
     attempted: bool
+    meaning: str
+    wording: str
 
 
-_NOT_IMPLEMENTED = (
-    "{q}: not implemented yet — {message}. "
-    "Replace the `raise NotImplementedError(...)` line with your code."
-)
+_TODO = "Replace the `raise NotImplementedError(...)` line with your code."
 
-#: In the order the autograder reports them.
+#: In the order the autograder reports them; one row per status.
+# fmt: off
 STATUSES: tuple[Status, ...] = (
-    Status(
-        "passed",
-        "every public and hidden test passed",
-        None,
-        "passed",
-        "{q}: passed all {ran} checks{extra}.{note}",
-        True,
-    ),
-    Status("failed", "an answer is wrong", None, "failed", "{q}: {where} failed: {message}", True),
-    Status(
-        "error",
-        "the student's code raised",
-        StudentRaised,
-        "your code raised an error",
-        "{q}: your code raised an error in {where}: {message}",
-        True,
-    ),
-    Status(
-        "not_implemented",
-        "the code still raises `NotImplementedError`",
-        NotImplementedByStudent,
-        "not implemented",
-        _NOT_IMPLEMENTED,
-        False,
-    ),
-    Status(
-        "missing",
-        "the function or the answer cell is not there",
-        StudentMissing,
-        "missing",
-        "{q}: {message}.",
-        False,
-    ),
-    Status(
-        "timeout",
-        "the code ran past the time limit and was stopped",
-        StudentTimeout,
-        "timed out",
-        "{q}: {where} timed out: {message}",
-        True,
-    ),
-    Status(
-        "crashed",
-        "the process running the code died",
-        StudentCrashed,
-        "crashed",
-        "{q}: {where} crashed: {message}",
-        True,
-    ),
+    Status("passed", None, "passed", True, "every public and hidden test passed",
+           "{q}: passed all {ran} checks{extra}.{note}"),
+    Status("failed", None, "failed", True, "an answer is wrong",
+           "{q}: {where} failed: {message}"),
+    Status("error", StudentRaised, "your code raised an error", True, "the student's code raised",
+           "{q}: your code raised an error in {where}: {message}"),
+    Status("not_implemented", NotImplementedByStudent, "not implemented", False,
+           "the code still raises `NotImplementedError`",
+           "{q}: not implemented yet — {message}. " + _TODO),
+    Status("missing", StudentMissing, "missing", False,
+           "the function or the answer cell is not there", "{q}: {message}."),
+    Status("timeout", StudentTimeout, "timed out", True,
+           "the code ran past the time limit and was stopped", "{q}: {where} timed out: {message}"),
+    Status("crashed", StudentCrashed, "crashed", True, "the process running the code died",
+           "{q}: {where} crashed: {message}"),
 )
+# fmt: on
 
 _BY_NAME = {s.name: s for s in STATUSES}
 
