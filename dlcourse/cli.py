@@ -1,8 +1,8 @@
 """The ``dlcourse`` command line.
 
-    dlcourse labs build [--check]                 write labs/ from solutions/ (or check it is current)
-    dlcourse grade LAB --submissions DIR [...]    grade DIR/STUDENT/LAB.ipynb for every student
-    dlcourse execute NOTEBOOK...                  run notebooks top to bottom and store their outputs
+dlcourse labs build [--check]                 write labs/ from solutions/ (or check it is current)
+dlcourse grade LAB --submissions DIR [...]    grade DIR/STUDENT/LAB.ipynb for every student
+dlcourse execute NOTEBOOK...                  run notebooks top to bottom and store their outputs
 """
 
 from __future__ import annotations
@@ -16,16 +16,21 @@ __all__ = ["main"]
 
 
 def _labs(args: argparse.Namespace) -> int:
-    from dlcourse.grading.authoring import build_labs
+    from dlcourse.authoring.build import build_labs
 
     changed = build_labs(Path(args.solutions), Path(args.labs), check=args.check)
     if args.check:
         if changed:
-            print("stale labs (run `make labs` and commit the result): " + ", ".join(map(str, changed)))
+            print(
+                "stale labs (run `make labs` and commit the result): "
+                + ", ".join(map(str, changed))
+            )
             return 1
         print("labs/ is up to date with solutions/")
         return 0
-    print("wrote " + (", ".join(map(str, changed)) if changed else "nothing (labs/ was up to date)"))
+    print(
+        "wrote " + (", ".join(map(str, changed)) if changed else "nothing (labs/ was up to date)")
+    )
     return 0
 
 
@@ -38,22 +43,31 @@ def _grade(args: argparse.Namespace) -> int:
     from dlcourse.grading.batch import grade_folder
     from dlcourse.grading.session import Limits
 
-    limits = Limits(question_seconds=args.time_limit, memory_mb=args.memory_mb or None, output_bytes=args.output_bytes)
+    limits = Limits(
+        question_seconds=args.time_limit,
+        memory_mb=args.memory_mb or None,
+        output_bytes=args.output_bytes,
+    )
 
     def progress(result) -> None:
         statuses = " ".join(f"{q}:{r.status}" for q, r in result.questions.items())
         print(f"{result.student:20s} {result.total:g}/{result.max_total:g}  {statuses}", flush=True)
 
     results = grade_folder(
-        _source_path(args.lab, args.solutions), args.submissions, args.out, jobs=args.jobs,
-        limits=limits, gradescope=args.gradescope, progress=progress,
+        _source_path(args.lab, args.solutions),
+        args.submissions,
+        args.out,
+        jobs=args.jobs,
+        limits=limits,
+        gradescope=args.gradescope,
+        progress=progress,
     )
     print(f"graded {len(results)} submissions into {args.out}/")
     return 0
 
 
 def _execute(args: argparse.Namespace) -> int:
-    """Execute notebooks in place in a fresh kernel, storing outputs and widget state (for authors)."""
+    """Execute notebooks in place in a fresh kernel, storing outputs and widget state."""
     import time
 
     import nbclient
@@ -63,7 +77,10 @@ def _execute(args: argparse.Namespace) -> int:
         nb = nbformat.read(path, as_version=4)
         start = time.perf_counter()
         client = nbclient.NotebookClient(
-            nb, timeout=args.timeout, kernel_name="python3", store_widget_state=True,
+            nb,
+            timeout=args.timeout,
+            kernel_name="python3",
+            store_widget_state=True,
             resources={"metadata": {"path": str(Path(path).parent)}},
         )
         client.execute()
@@ -73,26 +90,48 @@ def _execute(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dlcourse", description="Course tools: build labs, grade submissions.")
+    parser = argparse.ArgumentParser(
+        prog="dlcourse", description="Course tools: build labs, grade submissions."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     labs = sub.add_parser("labs", help="generate student labs from solutions/")
     labs.add_argument("action", choices=["build"])
-    labs.add_argument("--check", action="store_true", help="fail if labs/ is stale instead of writing it")
+    labs.add_argument(
+        "--check", action="store_true", help="fail if labs/ is stale instead of writing it"
+    )
     labs.add_argument("--solutions", default="solutions")
     labs.add_argument("--labs", default="labs")
     labs.set_defaults(func=_labs)
     grade = sub.add_parser("grade", help="grade a folder of submitted notebooks")
-    grade.add_argument("lab", help="lab name (e.g. lab01_initialization) or path to its source notebook")
+    grade.add_argument(
+        "lab", help="lab name (e.g. lab01_initialization) or path to its source notebook"
+    )
     grade.add_argument("--submissions", required=True, help="folder holding STUDENT/LAB.ipynb")
-    grade.add_argument("--out", default="autograded", help="where results go (default: autograded/)")
-    grade.add_argument("--solutions", default="solutions", help="folder of the instructor notebooks")
-    grade.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default: 2)")
-    grade.add_argument("--time-limit", type=float, default=None, help="seconds per question (default: the lab's)")
-    grade.add_argument("--memory-mb", type=int, default=6144, help="memory per student process; 0 for none")
-    grade.add_argument("--output-bytes", type=int, default=4 * 2**20, help="output a student process may write")
-    grade.add_argument("--gradescope", action="store_true", help="also write STUDENT/results.json for Gradescope")
+    grade.add_argument(
+        "--out", default="autograded", help="where results go (default: autograded/)"
+    )
+    grade.add_argument(
+        "--solutions", default="solutions", help="folder of the instructor notebooks"
+    )
+    grade.add_argument(
+        "--jobs", type=int, default=2, help="submissions graded at once (default: 2)"
+    )
+    grade.add_argument(
+        "--time-limit", type=float, default=None, help="seconds per question (default: the lab's)"
+    )
+    grade.add_argument(
+        "--memory-mb", type=int, default=6144, help="memory per student process; 0 for none"
+    )
+    grade.add_argument(
+        "--output-bytes", type=int, default=4 * 2**20, help="output a student process may write"
+    )
+    grade.add_argument(
+        "--gradescope", action="store_true", help="also write STUDENT/results.json for Gradescope"
+    )
     grade.set_defaults(func=_grade)
-    execute = sub.add_parser("execute", help="run notebooks in place, storing outputs (for authors)")
+    execute = sub.add_parser(
+        "execute", help="run notebooks in place, storing outputs (for authors)"
+    )
     execute.add_argument("notebooks", nargs="+")
     execute.add_argument("--timeout", type=int, default=300, help="seconds per cell (default: 300)")
     execute.set_defaults(func=_execute)
@@ -100,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``dlcourse`` command line with ``argv``; returns the exit status."""
     args = _parser().parse_args(argv)
     # The kernels and grader children started from here inherit it (see runtime.passive_omp).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -1,10 +1,15 @@
 """Checks for students and the autograder for instructors.
 
 Students: ``from dlcourse.grading import check, open_lab`` (see :mod:`dlcourse.grading.check`).
-Lab authors: public tests in ``dlcourse/labs/<lab>.py``, hidden tests with :func:`hidden_test` in
-``solutions/<lab>.ipynb``, assertions from :mod:`dlcourse.grading.expect`, argument specs from
-:mod:`dlcourse.grading.wire`. Instructors: ``dlcourse labs build`` and ``dlcourse grade``
+Lab authors: public tests in ``dlcourse/labs/<lab>.py`` on its :class:`Lab`, hidden tests with
+:func:`hidden_test` in ``solutions/<lab>.ipynb``, assertions from :mod:`dlcourse.grading.expect`,
+argument specs from :mod:`dlcourse.grading.wire`; reading sources and building ``labs/`` is
+:mod:`dlcourse.authoring`. Instructors: ``dlcourse labs build`` and ``dlcourse grade``
 (:mod:`dlcourse.cli`), or :func:`grade_folder`.
+
+One home per concept: the statuses in :mod:`~dlcourse.grading.status`, the grader<->child
+protocol in :mod:`~dlcourse.grading.protocol`, which cell defines a name in
+:mod:`~dlcourse.grading.scope`.
 """
 
 from dlcourse.grading.check import check, open_lab

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from dlcourse.authoring.source import load_source
 from dlcourse.grading.judge import problem_result
-from dlcourse.grading.notebook import load_source
 from dlcourse.grading.report import write_gradebook, write_student
 from dlcourse.grading.runner import SubmissionResult, grade_submission, load_plan
 from dlcourse.grading.session import Limits
-from dlcourse.grading.student import StudentCrashed
+from dlcourse.grading.status import StudentCrashed
 
 __all__ = ["grade_folder", "find_submissions"]
 
@@ -28,14 +28,21 @@ def find_submissions(submissions: Path, lab: str) -> dict[str, Path]:
     """Map each student folder name to its ``LAB.ipynb`` (which may not exist)."""
     submissions = Path(submissions)
     if not submissions.is_dir():
-        raise FileNotFoundError(f"no submissions folder at {submissions}: expected DIR/STUDENT/{lab}.ipynb")
+        raise FileNotFoundError(
+            f"no submissions folder at {submissions}: expected DIR/STUDENT/{lab}.ipynb"
+        )
     found = {}
     for folder in sorted(p for p in submissions.iterdir() if p.is_dir()):
         if not _SAFE.match(folder.name):
-            raise ValueError(f"student folder name {folder.name!r} has characters other than letters, digits, . _ @ -")
+            raise ValueError(
+                f"student folder name {folder.name!r} has characters other than letters, "
+                "digits, . _ @ -"
+            )
         found[folder.name] = folder / f"{lab}.ipynb"
     if not found:
-        raise FileNotFoundError(f"{submissions} has no student folders: expected DIR/STUDENT/{lab}.ipynb")
+        raise FileNotFoundError(
+            f"{submissions} has no student folders: expected DIR/STUDENT/{lab}.ipynb"
+        )
     return found
 
 
@@ -64,8 +71,14 @@ def grade_folder(
         try:
             result = grade_submission(source, path, student, limits, plan)
         except Exception as exc:  # a grader bug must not lose the rest of the class
-            problem = StudentCrashed(f"the grader failed on this submission ({type(exc).__name__}: {exc})")
-            result = SubmissionResult(student, source.name, {q.id: problem_result(q.id, problem, q.points) for q in source.questions})
+            problem = StudentCrashed(
+                f"the grader failed on this submission ({type(exc).__name__}: {exc})"
+            )
+            result = SubmissionResult(
+                student,
+                source.name,
+                {q.id: problem_result(q.id, problem, q.points) for q in source.questions},
+            )
         write_student(result, Path(out_dir), gradescope)
         if progress is not None:
             progress(result)
@@ -73,5 +86,7 @@ def grade_folder(
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         results = list(pool.map(one, students.items()))
-    write_gradebook(results, [q.id for q in source.questions], Path(out_dir) / f"{source.name}_gradebook.csv")
+    write_gradebook(
+        results, [q.id for q in source.questions], Path(out_dir) / f"{source.name}_gradebook.csv"
+    )
     return results

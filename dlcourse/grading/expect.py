@@ -38,7 +38,9 @@ def expect_array(value: Any, what: str, shape: tuple | None = None) -> np.ndarra
     if not isinstance(value, np.ndarray):
         raise Failure(f"{what} should be a tensor, but it is a {type(value).__name__}")
     if shape is not None and tuple(value.shape) != tuple(shape):
-        raise Failure(f"{what} should have shape {tuple(shape)}, but has shape {tuple(value.shape)}")
+        raise Failure(
+            f"{what} should have shape {tuple(shape)}, but has shape {tuple(value.shape)}"
+        )
     return value.astype(np.float64)
 
 
@@ -61,8 +63,10 @@ def diagnose(observed: float, mistakes: dict[str, float], rtol: float = 0.03) ->
     return ""
 
 
-def expect_raises(student: Any, error: str, name: str, *args: Any, why: str = "", **kwargs: Any) -> None:
-    """Fail unless calling the student's ``name(*args, **kwargs)`` raises ``error`` (a class name)."""
+def expect_raises(
+    student: Any, error: str, name: str, *args: Any, why: str = "", **kwargs: Any
+) -> None:
+    """Fail unless the student's ``name(*args, **kwargs)`` raises ``error`` (a class name)."""
     from dlcourse.grading.student import StudentRaised
 
     try:

@@ -1,33 +1,30 @@
 """Running a question's tests against a student and turning outcomes into a status and a message.
 
-Statuses, in the order the autograder reports them: ``passed``, ``failed`` (an answer is wrong),
-``error`` (the student's code raised), ``not_implemented`` (it still raises
-``NotImplementedError``), ``missing`` (the function or cell is not there), ``timeout``, ``crashed``
-(the student's process died).
+The statuses and what each means are in :mod:`dlcourse.grading.status`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dlcourse.grading.expect import Failure
 from dlcourse.grading.registry import TestCase
-from dlcourse.grading.student import Student, StudentProblem
+from dlcourse.grading.status import StudentProblem
+from dlcourse.grading.student import Student
 
-__all__ = ["STATUSES", "Outcome", "QuestionResult", "problem_result", "run_question", "run_test"]
-
-STATUSES = ("passed", "failed", "error", "not_implemented", "missing", "timeout", "crashed")
+__all__ = ["Outcome", "QuestionResult", "problem_result", "run_question", "run_test"]
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """The result of one test."""
+    """The result of one test (``description``: the first line of its docstring, or ``""``)."""
 
     test: str
     status: str
     message: str
     hidden: bool = False
+    description: str = ""
 
 
 @dataclass
@@ -40,8 +37,11 @@ class QuestionResult:
     max_points: float
     message: str
     outcomes: list[Outcome]
+    n_tests: int = 0  # how many tests the question has (``outcomes`` stop at the first failure)
+    warnings: list[str] = field(default_factory=list)  # for the student, beside the verdict
 
     def to_dict(self) -> dict:
+        """The result as written to ``LAB.json`` (see :mod:`dlcourse.grading.report`)."""
         return {
             "status": self.status,
             "points": self.points,
@@ -59,15 +59,22 @@ def run_test(test: TestCase, student: Student) -> Outcome:
     try:
         test.func(student)
     except Failure as exc:
-        return Outcome(test.name, "failed", str(exc), test.hidden)
+        return _outcome(test, "failed", str(exc))
     except StudentProblem as exc:
-        return Outcome(test.name, exc.status, exc.message, test.hidden)
+        return _outcome(test, exc.status, exc.message)
     except AssertionError as exc:
-        return Outcome(test.name, "failed", str(exc) or f"{test.name} failed", test.hidden)
+        return _outcome(test, "failed", str(exc) or "the answer is not what this check expects")
     except Exception as exc:  # the answer had a form the test could not judge
-        msg = f"the answer could not be checked ({type(exc).__name__}: {exc}); check what your code returns"
-        return Outcome(test.name, "failed", msg, test.hidden)
-    return Outcome(test.name, "passed", "", test.hidden)
+        msg = (
+            f"the answer could not be checked ({type(exc).__name__}: {exc}); "
+            "check what your code returns"
+        )
+        return _outcome(test, "failed", msg)
+    return _outcome(test, "passed", "")
+
+
+def _outcome(test: TestCase, status: str, message: str) -> Outcome:
+    return Outcome(test.name, status, message, test.hidden, test.description)
 
 
 def run_question(
@@ -89,18 +96,21 @@ def run_question(
     try:
         with student.isolated(stand_ins or {}):
             for test in tests:
-                outcome = run_test(test, student)
-                outcomes.append(outcome)
-                if outcome.status != "passed":
-                    return QuestionResult(question, outcome.status, 0.0, max_points, outcome.message, outcomes)
+                outcomes.append(run_test(test, student))
+                if outcomes[-1].status != "passed":
+                    break
     except StudentProblem as exc:  # the process died while stand-ins were put in or taken out
         outcomes.append(Outcome("(isolation)", exc.status, exc.message))
-        return QuestionResult(question, exc.status, 0.0, max_points, exc.message, outcomes)
+    last = outcomes[-1]
+    if last.status != "passed":
+        return QuestionResult(
+            question, last.status, 0.0, max_points, last.message, outcomes, len(tests)
+        )
     message = f"all {len(outcomes)} tests passed"
-    return QuestionResult(question, "passed", float(max_points), max_points, message, outcomes)
+    points = float(max_points)
+    return QuestionResult(question, "passed", points, max_points, message, outcomes, len(tests))
 
 
 def problem_result(question: str, problem: StudentProblem, max_points: float) -> QuestionResult:
     """A question that could not be tested at all (cell missing, crashed before the tests, ...)."""
     return QuestionResult(question, problem.status, 0.0, max_points, problem.message, [])
-

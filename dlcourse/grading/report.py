@@ -1,11 +1,12 @@
-"""What the autograder writes: per-student JSON, per-student feedback, the gradebook CSV, Gradescope.
+"""What the autograder writes: per-student JSON and feedback, the gradebook CSV, Gradescope.
 
 Output contract (instructors and later tooling rely on it)::
 
-    OUT/STUDENT/LAB.json            {"student", "lab", "total", "max_total", "notes",
-                                     "questions": {q: {"status", "points", "max_points", "message", "tests"}}}
+    OUT/STUDENT/LAB.json            {"student", "lab", "total", "max_total", "notes", "questions":
+                                     {q: {"status", "points", "max_points", "message", "tests"}}}
     OUT/STUDENT/LAB_feedback.md     the same, written for the student (no hidden test code)
-    OUT/LAB_gradebook.csv           student, total, max_total, then <q>_points, <q>_status per question
+    OUT/LAB_gradebook.csv           student, total, max_total, then per question
+                                    <q>_points, <q>_status
     OUT/STUDENT/results.json        Gradescope's format (with ``--gradescope``)
 """
 
@@ -16,23 +17,18 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from dlcourse.grading import status
 from dlcourse.grading.runner import SubmissionResult
 
 __all__ = ["feedback_markdown", "gradescope_results", "write_gradebook", "write_student"]
 
-_LABELS = {
-    "passed": "passed",
-    "failed": "failed",
-    "error": "your code raised an error",
-    "not_implemented": "not implemented",
-    "missing": "missing",
-    "timeout": "timed out",
-    "crashed": "crashed",
-}
-
 
 def _points(x: float) -> str:
     return f"{x:g}"
+
+
+def _attempted(result: SubmissionResult) -> int:
+    return sum(status.get(r.status).attempted for r in result.questions.values())
 
 
 def feedback_markdown(result: SubmissionResult) -> str:
@@ -42,15 +38,25 @@ def feedback_markdown(result: SubmissionResult) -> str:
         "",
         f"**Score: {_points(result.total)} / {_points(result.max_total)}**",
         "",
+        f"Attempted {_attempted(result)} of {len(result.questions)} questions.",
+        "",
         "| question | points | result |",
         "|---|---|---|",
     ]
     for q, r in result.questions.items():
-        lines.append(f"| {q} | {_points(r.points)} / {_points(r.max_points)} | {_LABELS[r.status]} |")
+        lines.append(
+            f"| {q} | {_points(r.points)} / {_points(r.max_points)} "
+            f"| {status.get(r.status).label} |"
+        )
     lines.append("")
     for q, r in result.questions.items():
         if r.status != "passed":
-            lines += [f"## {q}: {_LABELS[r.status]}", "", r.message.replace("\n", "  \n"), ""]
+            lines += [
+                f"## {q}: {status.get(r.status).label}",
+                "",
+                r.message.replace("\n", "  \n"),
+                "",
+            ]
     if result.notes:
         lines += ["## Notes", ""] + [f"- {n}" for n in result.notes] + [""]
     return "\n".join(lines)
@@ -66,7 +72,7 @@ def gradescope_results(result: SubmissionResult) -> dict:
                 "score": r.points,
                 "max_score": r.max_points,
                 "status": "passed" if r.status == "passed" else "failed",
-                "output": f"{_LABELS[r.status]}: {r.message}",
+                "output": f"{status.get(r.status).label}: {r.message}",
             }
             for q, r in result.questions.items()
         ],
@@ -81,11 +87,15 @@ def write_student(result: SubmissionResult, out_dir: Path, gradescope: bool = Fa
     path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
     (folder / f"{result.lab}_feedback.md").write_text(feedback_markdown(result), encoding="utf-8")
     if gradescope:
-        (folder / "results.json").write_text(json.dumps(gradescope_results(result), indent=2) + "\n", encoding="utf-8")
+        (folder / "results.json").write_text(
+            json.dumps(gradescope_results(result), indent=2) + "\n", encoding="utf-8"
+        )
     return path
 
 
-def write_gradebook(results: Sequence[SubmissionResult], questions: Sequence[str], path: Path) -> Path:
+def write_gradebook(
+    results: Sequence[SubmissionResult], questions: Sequence[str], path: Path
+) -> Path:
     """One row per student: ``student, total, max_total``, then points and status per question."""
     header = ["student", "total", "max_total"]
     for q in questions:

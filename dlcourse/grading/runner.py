@@ -2,8 +2,10 @@
 
 The program that runs is built from the instructor's source, never from the submission: its cells
 in the source's order, with each solution cell (matched by ``grade_id``) taken from the student.
-Cells a student added are not run, nor are ``demo`` cells; test cells are not run in the child at all. The tests, public
-and hidden, run in the grader and see the student's code only through plain data.
+Cells a student added are not run, nor are ``demo`` cells; test cells are not run in the child at
+all. The tests, public and hidden, run in the grader and see the student's code only through plain
+data. A ``NameError`` for a name that only a cell the grader does not run defines is explained as
+such (:mod:`dlcourse.grading.scope`).
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ from pathlib import Path
 
 import nbformat
 
+from dlcourse.authoring.source import LabSource, QuestionSpec
+from dlcourse.grading import scope, status
 from dlcourse.grading.judge import QuestionResult, problem_result, run_question
-from dlcourse.grading.notebook import LabSource
 from dlcourse.grading.registry import TestCase, collecting_hidden, get_lab
 from dlcourse.grading.session import Limits, RemoteStudent, Session
-from dlcourse.grading.student import (
-    NotImplementedByStudent,
+from dlcourse.grading.status import (
     StudentCrashed,
     StudentMissing,
     StudentProblem,
@@ -27,13 +29,21 @@ from dlcourse.grading.student import (
     StudentTimeout,
 )
 
-__all__ = ["Plan", "ProgramCell", "SubmissionResult", "build_program", "grade_submission", "load_plan"]
-
-_CELL_PROBLEMS = {"error": StudentRaised, "not_implemented": NotImplementedByStudent}
+__all__ = [
+    "Plan",
+    "ProgramCell",
+    "SubmissionResult",
+    "build_program",
+    "grade_submission",
+    "load_plan",
+    "names_outside_program",
+]
 
 
 @dataclass(frozen=True)
 class ProgramCell:
+    """One cell the grader runs: its code, its label in messages, its question (answer cells)."""
+
     code: str
     label: str
     question: str | None  # set for the student's solution cells
@@ -50,13 +60,16 @@ class SubmissionResult:
 
     @property
     def total(self) -> float:
+        """The points scored."""
         return float(sum(r.points for r in self.questions.values()))
 
     @property
     def max_total(self) -> float:
+        """The points there were to score."""
         return float(sum(r.max_points for r in self.questions.values()))
 
     def to_dict(self) -> dict:
+        """The result as written to ``LAB.json``."""
         return {
             "student": self.student,
             "lab": self.lab,
@@ -79,7 +92,10 @@ def load_plan(source: LabSource) -> Plan:
     """Public tests from :mod:`dlcourse.labs` plus the source's hidden tests, per question."""
     lab = get_lab(source.name)
     with collecting_hidden() as hidden:
-        exec(compile(source.hidden_code(), f"<hidden tests of {source.name}>", "exec"), {"__name__": "hidden_tests"})
+        exec(
+            compile(source.hidden_code(), f"<hidden tests of {source.name}>", "exec"),
+            {"__name__": "hidden_tests"},
+        )
     tests = {}
     for q in source.questions:
         tests[q.id] = lab.tests_for(q.id) + [t for t in hidden if t.question == q.id]
@@ -93,29 +109,56 @@ def _read_submission(path: Path) -> nbformat.NotebookNode:
         return nbformat.read(path, as_version=4)
     except FileNotFoundError:
         raise StudentMissing(f"no notebook was submitted (expected {path.name})") from None
-    except (json.JSONDecodeError, nbformat.reader.NotJSONError, UnicodeDecodeError, OSError, KeyError) as exc:
-        raise StudentRaised(f"the submitted notebook could not be read ({type(exc).__name__}): re-download it from Jupyter") from None
+    except (
+        json.JSONDecodeError,
+        nbformat.reader.NotJSONError,
+        UnicodeDecodeError,
+        OSError,
+        KeyError,
+    ) as exc:
+        raise StudentRaised(
+            f"the submitted notebook could not be read ({type(exc).__name__}): "
+            "re-download it from Jupyter"
+        ) from None
 
 
-def build_program(source: LabSource, submission: nbformat.NotebookNode) -> tuple[list[ProgramCell], dict[str, str]]:
+def build_program(
+    source: LabSource, submission: nbformat.NotebookNode
+) -> tuple[list[ProgramCell], dict[str, str]]:
     """The cells to run, and for each question whose solution cell is absent, why it is missing."""
     answers = {}
     for cell in submission.cells:
         grade_id = cell.get("metadata", {}).get("dlcourse", {}).get("grade_id")
         if cell.get("cell_type") == "code" and grade_id and grade_id not in answers:
             answers[grade_id] = cell.get("source", "")
-    program, missing = [], {}
+    program: list[ProgramCell] = []
+    missing: dict[str, str] = {}
     for cell in source.cells:
         if cell.cell_type != "code" or cell.role in ("tests", "demo"):
             continue
         if cell.role == "solution":
             if cell.grade_id not in answers:
-                missing.setdefault(cell.question, f"the answer cell '{cell.grade_id}' is missing from the notebook (was it deleted?)")
+                missing.setdefault(
+                    str(cell.question),
+                    f"the answer cell '{cell.grade_id}' is missing from the notebook "
+                    "(was it deleted?)",
+                )
                 continue
-            program.append(ProgramCell(answers[cell.grade_id], f"your cell for {cell.question}", cell.question))
+            program.append(
+                ProgramCell(answers[cell.grade_id], f"your cell for {cell.question}", cell.question)
+            )
         else:
             program.append(ProgramCell(cell.source, f"lab cell {cell.index}", None))
     return program, missing
+
+
+def names_outside_program(
+    submission: nbformat.NotebookNode, program: list[ProgramCell]
+) -> set[str]:
+    """Names that only cells the grader does not run define (cells the student added, ...)."""
+    ran = set().union(*(scope.defined_names(cell.code) for cell in program))
+    cells = [c.get("source", "") for c in submission.cells if c.get("cell_type") == "code"]
+    return set().union(*(scope.defined_names(src) for src in cells)) - ran
 
 
 class _Runner:
@@ -142,7 +185,9 @@ class _Runner:
         if reply["status"] == "ok":
             self.good.append(cell)
         else:
-            self._record(cell, _CELL_PROBLEMS[reply["status"]](f"{cell.label} raised {reply['message']}"))
+            self._record(
+                cell, status.problem(reply["status"], f"{cell.label} raised {reply['message']}")
+            )
             self.good.append(cell)  # definitions before the error stand, as in a notebook
 
     def _record(self, cell: ProgramCell, problem: StudentProblem) -> None:
@@ -158,7 +203,10 @@ class _Runner:
 
 
 def grade_submission(
-    source: LabSource, path: str | Path, student: str, limits: Limits = Limits(),
+    source: LabSource,
+    path: str | Path,
+    student: str,
+    limits: Limits = Limits(),
     plan: Plan | None = None,
 ) -> SubmissionResult:
     """Grade the notebook at ``path`` for ``student``; never raises for anything the student did."""
@@ -166,29 +214,39 @@ def grade_submission(
     seconds = limits.question_seconds or source.time_limit
     result = SubmissionResult(student, source.name, {})
     try:
-        program, missing = build_program(source, _read_submission(Path(path)))
+        submission = _read_submission(Path(path))
+        program, missing = build_program(source, submission)
     except StudentProblem as exc:
         result.questions = {q.id: problem_result(q.id, exc, q.points) for q in source.questions}
         return result
+    outside = names_outside_program(submission, program)
     runner = _Runner(program, limits, result.notes)
     try:
         runner.run_cells()
         for q in source.questions:
             if q.id in missing:
-                result.questions[q.id] = problem_result(q.id, StudentMissing(missing[q.id]), q.points)
+                problem = StudentMissing(missing[q.id])
+                result.questions[q.id] = problem_result(q.id, problem, q.points)
                 continue
-            student_code = RemoteStudent(runner.session, seconds)
-            res = run_question(q.id, plan.tests[q.id], student_code, q.points, plan.stand_ins[q.id])
-            res = _prefer_cell_problem(res, runner.cell_problems.get(q.id))
+            res = _grade_question(runner, plan, q, seconds)
+            res.message = scope.explain_name_error(res.message, outside, q.id)
             result.questions[q.id] = res
-            if res.status in ("timeout", "crashed") or not runner.session.alive:
-                runner.restart()
     except StudentProblem as exc:  # the child could not even be brought back
         for q in source.questions:
             result.questions.setdefault(q.id, problem_result(q.id, exc, q.points))
     finally:
         runner.session.close()
     return result
+
+
+def _grade_question(runner: _Runner, plan: Plan, q: QuestionSpec, seconds: float) -> QuestionResult:
+    """Run one question's tests in the runner's child; restart the child if it did not survive."""
+    student = RemoteStudent(runner.session, seconds)
+    res = run_question(q.id, plan.tests[q.id], student, q.points, plan.stand_ins[q.id])
+    res = _prefer_cell_problem(res, runner.cell_problems.get(q.id))
+    if res.status in ("timeout", "crashed") or not runner.session.alive:
+        runner.restart()
+    return res
 
 
 def _prefer_cell_problem(res: QuestionResult, problem: StudentProblem | None) -> QuestionResult:

@@ -1,4 +1,4 @@
-"""The grader's side of a student's child process: start it, feed it cells, call functions, enforce limits.
+"""The grader's side of a student's child process: start it, feed it cells, call, enforce limits.
 
 Limits (:class:`Limits`): wall time per cell and per question, address space of the child, bytes it
 may write (its printed output included). A child that overruns its time is killed and reported as a
@@ -16,28 +16,18 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from dlcourse.grading.student import (
-    NotImplementedByStudent,
-    Student,
-    StudentCrashed,
-    StudentMissing,
-    StudentRaised,
-    StudentTimeout,
-)
+from dlcourse.grading import protocol
+from dlcourse.grading.status import StudentCrashed, StudentTimeout
+from dlcourse.grading.student import Student
 from dlcourse.grading.wire import CallInfo, decode, encode
 
 __all__ = ["Limits", "RemoteStudent", "Session"]
 
-_PROBLEMS = {
-    "not_implemented": NotImplementedByStudent,
-    "error": StudentRaised,
-    "missing": StudentMissing,
-}
 _MAX_REPLY_BYTES = 256 * 2**20
 
 
@@ -58,6 +48,7 @@ class Limits:
     output_bytes: int = 4 * 2**20
 
     def __post_init__(self):
+        """Refuse limits that are not positive."""
         for name in ("question_seconds", "cell_seconds", "memory_mb", "output_bytes"):
             value = getattr(self, name)
             if value is not None and value <= 0:
@@ -81,6 +72,7 @@ class Session:
     """One child process running one student's code."""
 
     def __init__(self, limits: Limits = Limits()):
+        """A session under ``limits``; the child starts with :meth:`start`."""
         self.limits = limits
         self._dir = tempfile.TemporaryDirectory(prefix="dlcourse-grade-")
         self._proc: subprocess.Popen | None = None
@@ -104,8 +96,14 @@ class Session:
         }
         cmd = [sys.executable, "-I", "-m", "dlcourse.grading.sandbox", str(req_r), str(resp_w)]
         self._proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-            pass_fds=(req_r, resp_w), cwd=workdir, env=env, start_new_session=True,
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            pass_fds=(req_r, resp_w),
+            cwd=workdir,
+            env=env,
+            start_new_session=True,
             preexec_fn=_child_limits(self.limits),
         )
         os.close(req_r)
@@ -116,6 +114,7 @@ class Session:
 
     @property
     def alive(self) -> bool:
+        """Whether the child is running."""
         return self._proc is not None and self._proc.poll() is None
 
     def request(self, message: dict, timeout: float) -> Any:
@@ -134,7 +133,9 @@ class Session:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.close_child()
-                raise StudentTimeout(f"your code ran longer than the {timeout:g} s allowed and was stopped")
+                raise StudentTimeout(
+                    f"your code ran longer than the {timeout:g} s allowed and was stopped"
+                )
             ready, _, _ = select.select([self._resp], [], [], remaining)
             if not ready:
                 continue
@@ -144,7 +145,9 @@ class Session:
             self._buffer += chunk
             if len(self._buffer) > _MAX_REPLY_BYTES:
                 self.close_child()
-                raise StudentCrashed("your code returned more data than the grader accepts (256 MB)")
+                raise StudentCrashed(
+                    "your code returned more data than the grader accepts (256 MB)"
+                )
         line, _, self._buffer = self._buffer.partition(b"\n")
         return line
 
@@ -157,13 +160,17 @@ class Session:
                 self.close_child()
         if code is not None and code < 0:
             name = signal.Signals(-code).name
-            why = {"SIGXFSZ": f" (it wrote more than {self.limits.output_bytes} bytes of output)",
-                   "SIGKILL": " (killed, e.g. for using too much memory)"}.get(name, "")
+            why = {
+                "SIGXFSZ": f" (it wrote more than {self.limits.output_bytes} bytes of output)",
+                "SIGKILL": " (killed, e.g. for using too much memory)",
+            }.get(name, "")
             cause = f"was killed by {name}{why}"
         else:
             cause = f"exited with code {code}"
         tail = self.output_tail()
-        return f"the process running your code {cause}" + (f"; its last output: {tail}" if tail else "")
+        return f"the process running your code {cause}" + (
+            f"; its last output: {tail}" if tail else ""
+        )
 
     def output_tail(self, limit: int = 400) -> str:
         """The last ``limit`` characters the child printed."""
@@ -176,26 +183,22 @@ class Session:
 
     def exec_cell(self, code: str, label: str, timeout: float) -> dict:
         """Run one cell; returns ``{"status": "ok"|"error"|"not_implemented", "message": ...}``."""
-        return self.request({"op": "exec", "code": code, "label": label}, timeout)
+        return self.request(protocol.exec_request(code, label), timeout)
 
     def call(self, name: str, args: list, kwargs: dict, timeout: float) -> CallInfo:
         """Call the student's ``name``; raises a :class:`StudentProblem` for what went wrong."""
-        reply = self.request({"op": "call", "name": name, "args": args, "kwargs": kwargs}, timeout)
-        if "problem" in reply:
-            problem = reply["problem"]
-            raise _PROBLEMS.get(problem.get("status"), StudentRaised)(str(problem.get("message")))
-        ok = reply["ok"]
-        return CallInfo(ok["value"], list(ok["args_after"]), ok["returned_arg"])
+        return protocol.call_reply(self.request(protocol.call_request(name, args, kwargs), timeout))
 
     def source(self, name: str, timeout: float = 10.0) -> str:
-        return str(self.request({"op": "source", "name": name}, timeout).get("ok", ""))
+        """The source text of the student's ``name`` (``""`` when it has none)."""
+        return str(self.request(protocol.source_request(name), timeout).get("ok", ""))
 
     def swap(self, names: dict[str, str], timeout: float = 30.0) -> None:
-        reply = self.request({"op": "swap", "names": names}, timeout)
-        if "problem" in reply:
-            raise StudentRaised(reply["problem"]["message"])
+        """Put library stand-ins in place of ``names`` (``{}``: the student's answers again)."""
+        protocol.raise_problem(self.request(protocol.swap_request(names), timeout))
 
     def close_child(self) -> None:
+        """Kill the child (if any) and close its pipes; the session can :meth:`start` again."""
         if self._proc is not None:
             if self._proc.poll() is None:
                 try:
@@ -209,49 +212,63 @@ class Session:
             self._proc = None
 
     def close(self) -> None:
+        """Kill the child and remove its scratch folder."""
         self.close_child()
         self._dir.cleanup()
 
     def __enter__(self) -> "Session":
+        """The session itself."""
         return self
 
     def __exit__(self, *exc) -> None:
+        """Close the session."""
         self.close()
 
 
 class RemoteStudent(Student):
-    """A :class:`Student` whose code runs in a :class:`Session`, with a time budget for all calls."""
+    """A :class:`Student` whose code runs in a :class:`Session`, with one time budget for all calls.
+
+    Args:
+        session: the child process holding the student's code.
+        seconds: the time all calls of one question's tests may take together.
+    """
 
     def __init__(self, session: Session, seconds: float):
+        """A student with ``seconds`` for all calls (see the class)."""
         self._session = session
         self._left = seconds
         self._budget = seconds
 
     def call_info(self, name: str, *args: Any, **kwargs: Any) -> CallInfo:
+        """Call the student's ``name`` in the child, within what is left of the time budget."""
         if self._left <= 0:
-            raise StudentTimeout(f"this question's tests may take {self._budget:g} s of your code's time in all")
+            raise StudentTimeout(
+                f"this question's tests may take {self._budget:g} s of your code's time in all"
+            )
         start = time.monotonic()
         try:
             return self._session.call(name, list(args), dict(kwargs), timeout=self._left)
         except StudentTimeout:
             raise StudentTimeout(
-                f"{name} ran longer than the {self._budget:g} s this question allows and was stopped"
+                f"{name} ran longer than the {self._budget:g} s this question allows "
+                "and was stopped"
             ) from None
         finally:
             self._left -= time.monotonic() - start
 
     def source(self, name: str) -> str:
+        """The source text of the student's ``name`` in the child."""
         return self._session.source(name)
 
     @contextlib.contextmanager
-    def isolated(self, names: dict[str, str]) -> Iterator[None]:
+    def isolated(self, names: Mapping[str, str]) -> Iterator[None]:
+        """Put stand-ins for ``names`` in place in the child for the block."""
         if not names:
             yield
             return
-        self._session.swap(names)
+        self._session.swap(dict(names))
         try:
             yield
         finally:
             if self._session.alive:
                 self._session.swap({})
-

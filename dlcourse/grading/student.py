@@ -3,7 +3,7 @@
 Tests never touch student objects directly. They call ``student.name(*args)`` on a
 :class:`Student`, which runs the function where the student's code lives and hands back plain data
 (see :mod:`dlcourse.grading.wire`). What went wrong on the student's side arrives as one of the
-:class:`StudentProblem` exceptions below, each mapped to a grading status.
+:class:`StudentProblem` exceptions of :mod:`dlcourse.grading.status`, each a grading status.
 """
 
 from __future__ import annotations
@@ -15,6 +15,14 @@ import traceback
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
+from dlcourse.grading.status import (
+    NotImplementedByStudent,
+    StudentCrashed,
+    StudentMissing,
+    StudentProblem,
+    StudentRaised,
+    StudentTimeout,
+)
 from dlcourse.grading.wire import CallInfo, NotPlainData, materialize, to_plain
 
 __all__ = [
@@ -33,36 +41,6 @@ __all__ = [
 ]
 
 
-class StudentProblem(Exception):
-    """The student's code could not produce an answer; ``status`` is the grading status."""
-
-    status = "error"
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
-
-
-class NotImplementedByStudent(StudentProblem):
-    status = "not_implemented"
-
-
-class StudentRaised(StudentProblem):
-    status = "error"
-
-
-class StudentMissing(StudentProblem):
-    status = "missing"
-
-
-class StudentTimeout(StudentProblem):
-    status = "timeout"
-
-
-class StudentCrashed(StudentProblem):
-    status = "crashed"
-
-
 def _student_frames(tb) -> str:
     """Where in the student's own code an exception was raised, as " (line N of ...)" or ""."""
     import os
@@ -71,8 +49,7 @@ def _student_frames(tb) -> str:
     frames = [
         f
         for f in traceback.extract_tb(tb)
-        if "site-packages" not in f.filename
-        and not f.filename.startswith((library, "<frozen"))
+        if "site-packages" not in f.filename and not f.filename.startswith((library, "<frozen"))
     ]
     if not frames:
         return ""
@@ -82,9 +59,12 @@ def _student_frames(tb) -> str:
 
 
 def describe_exception(exc: BaseException) -> str:
-    """``raised TypeError: ... (line 3 of your cell for q2: `...`)``, or the output limit explained."""
+    """``raised TypeError: ... (line 3 of your cell for q2: `...`)``, or the output limit."""
     if isinstance(exc, OSError) and exc.errno == errno.EFBIG:
-        return "printed or wrote more output than the grader allows; print less (e.g. not inside loops)"
+        return (
+            "printed or wrote more output than the grader allows; "
+            "print less (e.g. not inside loops)"
+        )
     return f"raised {type(exc).__name__}: {exc}{_student_frames(exc.__traceback__)}"
 
 
@@ -102,7 +82,9 @@ def invoke(fn: Any, name: str, args: list, kwargs: dict) -> CallInfo:
     try:
         result = fn(*real_args, **real_kwargs)
     except NotImplementedError as exc:
-        raise NotImplementedByStudent(f"{name} still raises NotImplementedError({str(exc)!r})") from None
+        raise NotImplementedByStudent(
+            f"{name} still raises NotImplementedError({str(exc)!r})"
+        ) from None
     except Exception as exc:  # the student's bug, reported in teaching terms
         raise StudentRaised(f"{name} {describe_exception(exc)}") from None
     try:
@@ -152,6 +134,7 @@ class Student:
     """
 
     def call_info(self, name: str, *args: Any, **kwargs: Any) -> CallInfo:
+        """Call the student's ``name``; what came back, as plain data (see :class:`CallInfo`)."""
         raise NotImplementedError  # pragma: no cover - abstract
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
@@ -159,7 +142,7 @@ class Student:
         return self.call_info(name, *args, **kwargs).value
 
     def source(self, name: str) -> str:
-        """The source code of the student's ``name`` (for checks such as "does not call torch.nn.init")."""
+        """The source code of the student's ``name`` (for checks such as "no torch.nn.init")."""
         raise NotImplementedError  # pragma: no cover - abstract
 
     @contextlib.contextmanager
@@ -169,24 +152,50 @@ class Student:
         yield
 
     def __getattr__(self, name: str):
+        """``student.f`` calls the student's ``f``."""
         if name.startswith("_"):
             raise AttributeError(name)
         return lambda *args, **kwargs: self.call(name, *args, **kwargs)
 
 
 class LocalStudent(Student):
-    """Student code that lives in this process, e.g. the notebook a student is running."""
+    """Student code that lives in this process, e.g. the notebook a student is running.
 
-    def __init__(self, namespace: Mapping[str, Any], globals_: MutableMapping[str, Any] | None = None):
+    ``called`` records the answer functions the tests called, by name. When the namespace holds
+    IPython's input history (``_ih``), a name that is missing is told apart from a name whose cell
+    was run but raised before defining it.
+    """
+
+    def __init__(
+        self, namespace: Mapping[str, Any], globals_: MutableMapping[str, Any] | None = None
+    ):
+        """Student code looked up in ``namespace``; stand-ins go into ``globals_``."""
         self._namespace = namespace
         self._globals = globals_ if globals_ is not None else {}
+        self.called: dict[str, Any] = {}
 
     def call_info(self, name: str, *args: Any, **kwargs: Any) -> CallInfo:
+        """Call the student's ``name`` in this process."""
         if name not in self._namespace:
-            raise StudentMissing(f"{name} is not defined: run the cell that defines it first")
+            raise StudentMissing(self._missing_message(name))
+        self.called.setdefault(name, self._namespace[name])
         return invoke(self._namespace[name], name, list(args), dict(kwargs))
 
+    def _missing_message(self, name: str) -> str:
+        from dlcourse.grading.scope import defining_cell
+
+        history = self._namespace.get("_ih")
+        cell = defining_cell(history, name) if isinstance(history, list) else None
+        if cell is None:
+            return f"{name} is not defined: run the cell that defines it first"
+        return (
+            f"{name} is not defined although you ran the cell that defines it (In [{cell}]): "
+            "that cell raised an error (see its output) before defining it; fix the error and run "
+            "the cell again"
+        )
+
     def source(self, name: str) -> str:
+        """The source code of the student's ``name`` (``""`` when there is none)."""
         import inspect
 
         try:
@@ -196,6 +205,7 @@ class LocalStudent(Student):
 
     @contextlib.contextmanager
     def isolated(self, names: Mapping[str, str]) -> Iterator[None]:
+        """Within the block, ``names`` are replaced by library stand-ins in ``globals_``."""
         saved = swap_names(self._globals, names)
         try:
             yield

@@ -87,7 +87,7 @@ def tensor(values: Any, dtype: str = "float32") -> dict:
 
 
 def materialize(spec: Any) -> Any:
-    """Turn a spec (or plain data holding specs) into the real objects a student function receives."""
+    """Turn a spec (or plain data holding specs) into the objects a student function receives."""
     import torch
 
     if isinstance(spec, dict) and _SPEC in spec:

@@ -24,7 +24,7 @@ from dlcourse.grading.expect import Failure, diagnose, expect_raises, fmt
 
 __all__ = ["LAB", "fans_hint", "init_sample", "kaiming_hints", "xavier_hints"]
 
-LAB = Lab("lab01_initialization", number=1, title="Weight initialization")
+LAB = Lab("lab01_initialization", title="Weight initialization")
 LAB.share("q1", calculate_fans="dlcourse.init:calculate_fan_in_and_fan_out")
 
 _LIBRARY_CALL = re.compile(r"\b(nn\.init|torch\.nn\.init|dlcourse\.init|dlcourse)\b")
