@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import dlcourse.init
-from dlcourse.grading.owncode import find_library_use, library_calls
+from dlcourse.grading.owncode import fills_outside_no_grad, find_library_use, library_calls
 from dlcourse.grading.student import LocalStudent
 
 # (source, the qualified name the check must report)
@@ -133,3 +133,44 @@ def test_own_code_passes_and_stand_ins_are_trusted(student):
     assert find_library_use(student, "own", trusted=["calculate_fans"]) == []
     # Untrusted, the stand-in is what it is: dlcourse.init's function.
     assert [c.name for c in find_library_use(student, "own")] == ["dlcourse.init.calculate_fan_in_and_fan_out"]
+
+
+# ---------------------------------------------------------------- in-place fills and autograd
+
+GUARDED = [
+    "def f(t, s):\n    with torch.no_grad():\n        return t.normal_(0, s)\n",
+    "@torch.no_grad()\ndef f(t, s):\n    return t.normal_(0, s)\n",
+    "def f(t, s):\n    with no_grad():\n        t.uniform_(-s, s)\n    return t\n",
+    "def f(t, s):\n    with torch.inference_mode():\n        return t.normal_(0, s)\n",
+    "def f(t, s):\n    with torch.set_grad_enabled(False):\n        return t.normal_(0, s)\n",
+    "def f(t, s):\n    t.data.normal_(0, s)\n    return t\n",
+    "def f(t, s):\n    t.detach().normal_(0, s)\n    return t\n",
+]
+UNGUARDED = [
+    ("def f(t, s):\n    return t.normal_(0, s)\n", [2]),
+    ("def f(t, s):\n    with torch.set_grad_enabled(True):\n        t.uniform_(-s, s)\n    return t\n", [3]),
+    ("def f(t, s):\n    with torch.no_grad():\n        pass\n    return t.mul_(s)\n", [4]),
+]
+
+
+@pytest.mark.parametrize("source", GUARDED)
+def test_fills_under_no_grad_or_on_detached_weights_pass(source):
+    assert fills_outside_no_grad(source) == []
+
+
+@pytest.mark.parametrize("source, lines", UNGUARDED)
+def test_fills_while_autograd_records_are_found(source, lines):
+    assert fills_outside_no_grad(source) == lines
+
+
+def test_the_static_verdict_agrees_with_pytorch_on_a_parameter():
+    weight = torch.nn.Parameter(torch.empty(3, 3))
+    for source in GUARDED[:2]:
+        namespace = {"torch": torch}
+        exec(source, namespace)
+        namespace["f"](weight, 1.0)  # does not raise
+    source, _ = UNGUARDED[0]
+    namespace = {"torch": torch}
+    exec(source, namespace)
+    with pytest.raises(RuntimeError, match="in-place"):
+        namespace["f"](weight, 1.0)
