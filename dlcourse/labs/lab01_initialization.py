@@ -26,6 +26,8 @@ from dlcourse.grading.owncode import fills_outside_no_grad, find_library_use
 
 __all__ = [
     "LAB",
+    "Q4_MISTAKES",
+    "UNKNOWN_MODE",
     "expect_bound",
     "expect_no_grad",
     "expect_own_code",
@@ -244,6 +246,8 @@ def xavier_reproducible_and_own_code(student):
 
 # ---------------------------------------------------------------- q3: Kaiming
 
+UNKNOWN_MODE = " for mode='fan_avg' (only 'fan_in' and 'fan_out' exist)"
+
 
 @LAB.test("q3")
 def kaiming_normal_fan_in(student):
@@ -267,8 +271,8 @@ def kaiming_uniform_bound(student):
 
 @LAB.test("q3")
 def kaiming_rejects_unknown_mode(student):
+    expect_raises(student, "ValueError", "kaiming_normal_", empty(4, 4), mode="fan_avg", why=UNKNOWN_MODE)
     for name in ("kaiming_normal_", "kaiming_uniform_"):
-        expect_raises(student, "ValueError", name, empty(4, 4), mode="fan_avg", why=" for mode='fan_avg' (only 'fan_in' and 'fan_out' exist)")
         expect_reproducible(student, name, (64, 32))
     expect_own_code(student, "kaiming_normal_", "kaiming_uniform_")
     expect_no_grad(student, "kaiming_normal_", "kaiming_uniform_")
@@ -284,6 +288,7 @@ Q4_MISTAKES = {
     "input_first": "the first std is that of the input x: record one std after each layer, not before",
     "input_only": "every std is that of the input x: record the std of x after each layer",
     "population": "use x.std(), PyTorch's default (dividing by width - 1), not the population std",
+    "float64": "the draws are float64: work in float32, PyTorch's default (torch.randn without a dtype)",
 }
 
 
@@ -299,13 +304,14 @@ def reference_stds(weight_std: float, activation: str = "none", depth: int = 100
 
     f = {"none": lambda t: t, "tanh": torch.tanh, "relu": torch.relu}[activation]
     f = (lambda t: t) if mistake == "no_activation" else f
+    dtype = torch.float64 if mistake == "float64" else torch.float32
     g = torch.Generator().manual_seed(seed)
-    x0 = x = torch.randn(width, generator=g)
+    x0 = x = torch.randn(width, generator=g, dtype=dtype)
     stds = [x.std().item()] if mistake == "input_first" else []
     a = None
     while len(stds) < depth:
         if a is None or mistake != "reused":
-            a = torch.randn(width, width, generator=g) * weight_std
+            a = torch.randn(width, width, generator=g, dtype=dtype) * weight_std
         pre = a @ x
         x = f(pre)
         seen = pre if mistake == "pre" else x0 if mistake == "input_only" else x
