@@ -32,7 +32,12 @@ __all__ = ["FORBIDDEN", "LibraryCall", "find_library_use", "fills_outside_no_gra
 FORBIDDEN = ("torch.nn.init", "dlcourse.init")
 
 # Free names that mean the same module in every notebook of the course.
-_CONVENTIONAL = {"torch": "torch", "nn": "torch.nn", "dlcourse": "dlcourse", "importlib": "importlib"}
+_CONVENTIONAL = {
+    "torch": "torch",
+    "nn": "torch.nn",
+    "dlcourse": "dlcourse",
+    "importlib": "importlib",
+}
 _IMPORTERS = ("importlib.import_module", "__import__")
 _MAX_HELPERS = 8
 
@@ -114,18 +119,20 @@ class _Scope:
             base, attr = self.qualify(first), node.args[1]
             if base is None:
                 return None
-            return f"{base}.{attr.value}" if _is_str(attr) else f"{base}.<computed name>"
+            return f"{base}.{_string(attr) or '<computed name>'}"
         func = self.qualify(node.func)
-        if func in _IMPORTERS and _is_str(first):
+        module = _string(first)
+        if func in _IMPORTERS and module:
             fromlist = len(node.args) >= 4 or any(k.arg == "fromlist" for k in node.keywords)
             if func == "__import__" and not fromlist:
-                return str(first.value).split(".")[0]  # __import__("a.b") returns the package a
-            return str(first.value)
+                return module.split(".")[0]  # __import__("a.b") returns the package a
+            return module
         return None
 
 
-def _is_str(node: ast.AST) -> bool:
-    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+def _string(node: ast.AST) -> str | None:
+    """The value of a string literal, else None."""
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
 def _bound_names(tree: ast.AST) -> set[str]:
@@ -173,7 +180,9 @@ def library_calls(
     See the book: Weight initialization.
     """
     if not isinstance(source, str):
-        raise TypeError(f"library_calls: source must be a str of Python code, got {type(source).__name__}")
+        raise TypeError(
+            f"library_calls: source must be a str of Python code, got {type(source).__name__}"
+        )
     modules = tuple(modules)
     source = textwrap.dedent(source)
     try:
@@ -261,12 +270,17 @@ _GRAD_OFF = ("no_grad", "inference_mode", "set_grad_enabled")
 
 
 def _turns_grad_off(node: ast.AST) -> bool:
-    """``torch.no_grad()``, ``no_grad()``, ``torch.inference_mode()``, ``torch.set_grad_enabled(False)``."""
+    """``torch.no_grad()`` or ``no_grad()``, ``inference_mode()``, ``set_grad_enabled(False)``."""
     call = node if isinstance(node, ast.Call) else None
     func = call.func if call else node
     name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
     if name == "set_grad_enabled":
-        return bool(call and call.args and isinstance(call.args[0], ast.Constant) and call.args[0].value is False)
+        return bool(
+            call
+            and call.args
+            and isinstance(call.args[0], ast.Constant)
+            and call.args[0].value is False
+        )
     return name in _GRAD_OFF
 
 
@@ -282,7 +296,7 @@ def _detached(receiver: ast.AST) -> bool:
 
 
 def fills_outside_no_grad(source: str) -> list[int]:
-    """Lines of ``source`` that change a tensor in place (``t.normal_(...)``) while autograd records.
+    """Lines of ``source`` that change a tensor in place (``t.normal_()``) while autograd records.
 
     An in-place method (a name ending in one underscore) on a weight that requires grad, such as a
     layer's ``nn.Parameter``, raises ``RuntimeError: a leaf Variable that requires grad is being
@@ -311,7 +325,9 @@ def fills_outside_no_grad(source: str) -> list[int]:
             guarded = guarded or any(_turns_grad_off(item.context_expr) for item in node.items)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and not guarded:
             method = node.func.attr
-            inplace = method.endswith("_") and not method.endswith("__") and not method.startswith("_")
+            inplace = (
+                method.endswith("_") and not method.endswith("__") and not method.startswith("_")
+            )
             if inplace and not _detached(node.func.value):
                 lines.append(node.lineno)
         for child in ast.iter_child_nodes(node):

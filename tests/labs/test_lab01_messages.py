@@ -10,8 +10,8 @@ import torch
 
 from dlcourse.grading import open_lab
 from dlcourse.grading.check import run_check
-from dlcourse.labs.lab01_initialization import Q4_MISTAKES, expect_bound, reference_stds
 from dlcourse.grading.expect import Failure
+from dlcourse.labs.lab01_initialization import Q4_MISTAKES, expect_bound, reference_stds
 
 
 def calculate_fans(tensor):
@@ -19,11 +19,18 @@ def calculate_fans(tensor):
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
-def _xavier(normal_factor: float = 2.0, uniform_factor: float = 6.0, gain_in_uniform: bool = True, low: str = "-"):
+def _xavier(
+    normal_factor: float = 2.0,
+    uniform_factor: float = 6.0,
+    gain_in_uniform: bool = True,
+    low: str = "-",
+):
     def xavier_normal_(tensor, gain=1.0, generator=None):
         fan_in, fan_out = calculate_fans(tensor)
         with torch.no_grad():
-            return tensor.normal_(0.0, gain * math.sqrt(normal_factor / (fan_in + fan_out)), generator=generator)
+            return tensor.normal_(
+                0.0, gain * math.sqrt(normal_factor / (fan_in + fan_out)), generator=generator
+            )
 
     def xavier_uniform_(tensor, gain=1.0, generator=None):
         fan_in, fan_out = calculate_fans(tensor)
@@ -59,17 +66,20 @@ def lab():
     open_lab("lab01_initialization")
 
 
-@pytest.mark.parametrize("functions, question, phrase", [
-    (_xavier(), "q2", None),
-    (_kaiming(), "q3", None),
-    (_xavier(uniform_factor=2.0), "q2", "off by exactly √3"),
-    (_kaiming(uniform_factor=2.0), "q3", "off by exactly √3"),
-    (_kaiming(uniform_factor=3.0), "q3", "factor 2 is missing"),
-    (_kaiming(normal_fan="out"), "q3", "did you use fan_out?"),
-    (_xavier(gain_in_uniform=False), "q2", "gain is missing"),
-    (_xavier(normal_factor=1.0 * 500 / 200), "q2", "LeCun"),
-    (_xavier(low="0"), "q2", "not U(0, r)"),
-])
+@pytest.mark.parametrize(
+    "functions, question, phrase",
+    [
+        (_xavier(), "q2", None),
+        (_kaiming(), "q3", None),
+        (_xavier(uniform_factor=2.0), "q2", "off by exactly √3"),
+        (_kaiming(uniform_factor=2.0), "q3", "off by exactly √3"),
+        (_kaiming(uniform_factor=3.0), "q3", "factor 2 is missing"),
+        (_kaiming(normal_fan="out"), "q3", "did you use fan_out?"),
+        (_xavier(gain_in_uniform=False), "q2", "gain is missing"),
+        (_xavier(normal_factor=1.0 * 500 / 200), "q2", "LeCun"),
+        (_xavier(low="0"), "q2", "not U(0, r)"),
+    ],
+)
 def test_the_specific_hint_comes_before_the_generic_check(functions, question, phrase):
     result, _ = run_check(question, *functions)
     if phrase is None:
@@ -102,7 +112,11 @@ def layer_stds(weight_std, activation="none", depth=100, width=512, seed=0):
 
 
 def test_q4_reference_is_the_draw_order_the_text_states():
-    for args in [(0.1, "tanh", 5, 32, 3), (math.sqrt(2 / 256), "relu", 20, 256, 1), (0.05, "none", 7, 16, 2)]:
+    for args in [
+        (0.1, "tanh", 5, 32, 3),
+        (math.sqrt(2 / 256), "relu", 20, 256, 1),
+        (0.05, "none", 7, 16, 2),
+    ]:
         weight_std, activation, depth, width, seed = args
         assert reference_stds(weight_std, activation, depth, width, seed) == layer_stds(*args)
     result, _ = run_check("q4", layer_stds)
@@ -114,14 +128,23 @@ def test_q4_mistakes_differ_from_the_reference_and_from_each_other():
     variants["right"] = reference_stds(0.125, "tanh", 10, 64, 0)
     names = list(variants)
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             assert not np.allclose(variants[a], variants[b], rtol=2e-4), (a, b)
 
 
 def test_check_asks_to_reject_an_unknown_activation():
     def lenient(weight_std, activation="none", depth=100, width=512, seed=0):
-        return layer_stds(weight_std, "none" if activation not in ("tanh", "relu") else activation, depth, width, seed)
+        return layer_stds(
+            weight_std,
+            "none" if activation not in ("tanh", "relu") else activation,
+            depth,
+            width,
+            seed,
+        )
 
     lenient.__name__ = "layer_stds"
     result, _ = run_check("q4", lenient)
-    assert result.status == "failed" and "should raise ValueError for activation='softmax'" in result.message
+    assert (
+        result.status == "failed"
+        and "should raise ValueError for activation='softmax'" in result.message
+    )

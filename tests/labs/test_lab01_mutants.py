@@ -41,79 +41,229 @@ Q4_CHECK = (
 # name: (question, [(text in the solution cell, replacement), ...], phrase the message must contain)
 MUTANTS: dict[str, tuple[str, list[tuple[str, str]], str]] = {
     "fans swapped": ("q1", [("return fan_in, fan_out", "return fan_out, fan_in")], "swapped"),
-    "conv fans without the receptive field": ("q1", [
-        ("fan_in = tensor.shape[1] * receptive_field", "fan_in = tensor.shape[1]"),
-        ("fan_out = tensor.shape[0] * receptive_field", "fan_out = tensor.shape[0]")], "receptive field of 25"),
-    "receptive field of 2-D kernels only": ("q1", [(
-        "for size in tensor.shape[2:]:\n        receptive_field *= size",
-        "if tensor.dim() == 4:\n        receptive_field = tensor.shape[2] * tensor.shape[3]")],
-        "receptive field of 7"),
-    "fans from torch.nn.init": ("q1", [(
-        "    receptive_field = 1\n",
-        "    return torch.nn.init._calculate_fan_in_and_fan_out(tensor)\n    receptive_field = 1\n")],
-        "uses `torch.nn.init`"),
-    "Xavier with fan_in only (LeCun)": ("q2", [(XAVIER_STD, "std = gain * math.sqrt(1.0 / fan_in)")], "LeCun"),
-    "Xavier gain missing in both": ("q2", [
-        (XAVIER_STD, "std = math.sqrt(2.0 / (fan_in + fan_out))"),
-        (XAVIER_BOUND, "bound = math.sqrt(6.0 / (fan_in + fan_out))")], "gain is missing"),
-    "gain ignored in xavier_uniform_ only": ("q2", [
-        (XAVIER_BOUND, "bound = math.sqrt(6.0 / (fan_in + fan_out))")], "gain is missing"),
-    "Xavier uniform bound without √3": ("q2", [
-        (XAVIER_BOUND, "bound = gain * math.sqrt(2.0 / (fan_in + fan_out))")], "off by exactly √3"),
-    "Xavier variance used as std": ("q2", [(XAVIER_STD, "std = gain * 2.0 / (fan_in + fan_out)")],
-                                    "variance 2/(fan_in + fan_out) was used as the standard deviation"),
-    "uniform U(0, r)": ("q2", [("tensor.uniform_(-bound, bound,", "tensor.uniform_(0.0, bound,")], "not U(0, r)"),
-    "normal values in xavier_uniform_": ("q2", [(
-        "return tensor.uniform_(-bound, bound, generator=generator)",
-        "return tensor.normal_(0.0, bound / math.sqrt(3.0), generator=generator)")], "tensor.uniform_(-r, r)"),
-    "global RNG instead of the generator": ("q2", [(NORMAL_FILL, "        return tensor.normal_(0.0, std)")],
-                                            "not reproducible"),
-    "not in place (a new tensor)": ("q2", [(NORMAL_FILL, "        return torch.empty(tensor.shape).normal_(0.0, std, generator=generator)")],
-                                    "in place"),
-    "no torch.no_grad()": ("q2", [(f"    with torch.no_grad():\n{NORMAL_FILL}", NORMAL_FILL[4:])],
-                           "outside `with torch.no_grad():`"),
-    "float64 weights": ("q2", [(NORMAL_FILL, f"        tensor = tensor.double()\n{NORMAL_FILL}")], "float64"),
-    "torch.nn.init through an alias": ("q2", [
-        ("def xavier_normal_(", "from torch.nn import init as I\n\n\ndef xavier_normal_("),
-        (f"    fan_in, fan_out = calculate_fans(tensor)\n    {XAVIER_STD}",
-         f"    return I.xavier_normal_(tensor, gain, generator=generator)\n    fan_in, fan_out = calculate_fans(tensor)\n    {XAVIER_STD}")],
-        "uses `torch.nn.init`"),
-    "Kaiming with fan_out always": ("q3", [(KAIMING_FAN, "fan = fan_out")] * 2, "did you use fan_out?"),
+    "conv fans without the receptive field": (
+        "q1",
+        [
+            ("fan_in = tensor.shape[1] * receptive_field", "fan_in = tensor.shape[1]"),
+            ("fan_out = tensor.shape[0] * receptive_field", "fan_out = tensor.shape[0]"),
+        ],
+        "receptive field of 25",
+    ),
+    "receptive field of 2-D kernels only": (
+        "q1",
+        [
+            (
+                "for size in tensor.shape[2:]:\n        receptive_field *= size",
+                "if tensor.dim() == 4:\n        receptive_field = tensor.shape[2] * tensor.shape[3]",
+            )
+        ],
+        "receptive field of 7",
+    ),
+    "fans from torch.nn.init": (
+        "q1",
+        [
+            (
+                "    receptive_field = 1\n",
+                "    return torch.nn.init._calculate_fan_in_and_fan_out(tensor)\n    receptive_field = 1\n",
+            )
+        ],
+        "uses `torch.nn.init`",
+    ),
+    "Xavier with fan_in only (LeCun)": (
+        "q2",
+        [(XAVIER_STD, "std = gain * math.sqrt(1.0 / fan_in)")],
+        "LeCun",
+    ),
+    "Xavier gain missing in both": (
+        "q2",
+        [
+            (XAVIER_STD, "std = math.sqrt(2.0 / (fan_in + fan_out))"),
+            (XAVIER_BOUND, "bound = math.sqrt(6.0 / (fan_in + fan_out))"),
+        ],
+        "gain is missing",
+    ),
+    "gain ignored in xavier_uniform_ only": (
+        "q2",
+        [(XAVIER_BOUND, "bound = math.sqrt(6.0 / (fan_in + fan_out))")],
+        "gain is missing",
+    ),
+    "Xavier uniform bound without √3": (
+        "q2",
+        [(XAVIER_BOUND, "bound = gain * math.sqrt(2.0 / (fan_in + fan_out))")],
+        "off by exactly √3",
+    ),
+    "Xavier variance used as std": (
+        "q2",
+        [(XAVIER_STD, "std = gain * 2.0 / (fan_in + fan_out)")],
+        "variance 2/(fan_in + fan_out) was used as the standard deviation",
+    ),
+    "uniform U(0, r)": (
+        "q2",
+        [("tensor.uniform_(-bound, bound,", "tensor.uniform_(0.0, bound,")],
+        "not U(0, r)",
+    ),
+    "normal values in xavier_uniform_": (
+        "q2",
+        [
+            (
+                "return tensor.uniform_(-bound, bound, generator=generator)",
+                "return tensor.normal_(0.0, bound / math.sqrt(3.0), generator=generator)",
+            )
+        ],
+        "tensor.uniform_(-r, r)",
+    ),
+    "global RNG instead of the generator": (
+        "q2",
+        [(NORMAL_FILL, "        return tensor.normal_(0.0, std)")],
+        "not reproducible",
+    ),
+    "not in place (a new tensor)": (
+        "q2",
+        [
+            (
+                NORMAL_FILL,
+                "        return torch.empty(tensor.shape).normal_(0.0, std, generator=generator)",
+            )
+        ],
+        "in place",
+    ),
+    "no torch.no_grad()": (
+        "q2",
+        [(f"    with torch.no_grad():\n{NORMAL_FILL}", NORMAL_FILL[4:])],
+        "outside `with torch.no_grad():`",
+    ),
+    "float64 weights": (
+        "q2",
+        [(NORMAL_FILL, f"        tensor = tensor.double()\n{NORMAL_FILL}")],
+        "float64",
+    ),
+    "torch.nn.init through an alias": (
+        "q2",
+        [
+            ("def xavier_normal_(", "from torch.nn import init as I\n\n\ndef xavier_normal_("),
+            (
+                f"    fan_in, fan_out = calculate_fans(tensor)\n    {XAVIER_STD}",
+                f"    return I.xavier_normal_(tensor, gain, generator=generator)\n    fan_in, fan_out = calculate_fans(tensor)\n    {XAVIER_STD}",
+            ),
+        ],
+        "uses `torch.nn.init`",
+    ),
+    "Kaiming with fan_out always": (
+        "q3",
+        [(KAIMING_FAN, "fan = fan_out")] * 2,
+        "did you use fan_out?",
+    ),
     "Kaiming mode ignored": ("q3", [(KAIMING_FAN, "fan = fan_in")] * 2, "did you use fan_in?"),
-    "mode ignored in kaiming_uniform_ only": ("q3", [(
-        f"{KAIMING_FAN}\n    bound", "fan = fan_in\n    bound")], "did you use fan_in?"),
-    "Kaiming without the factor 2": ("q3", [("math.sqrt(2.0 / fan)", "math.sqrt(1.0 / fan)")], "factor 2 is missing"),
-    "Kaiming uniform bound without √3": ("q3", [("math.sqrt(6.0 / fan)", "math.sqrt(2.0 / fan)")], "off by exactly √3"),
-    "Kaiming uniform without the factor 2": ("q3", [("math.sqrt(6.0 / fan)", "math.sqrt(3.0 / fan)")],
-                                             "factor 2 is missing"),
-    "unknown mode accepted by kaiming_uniform_": ("q3", [(UNIFORM_DOC + KAIMING_MODE_CHECK, UNIFORM_DOC)],
-                                                  "should raise ValueError for mode='fan_avg'"),
-    "no torch.no_grad() in kaiming_uniform_": ("q3", [(
-        "    with torch.no_grad():\n        return tensor.uniform_", "    return tensor.uniform_")],
-        "outside `with torch.no_grad():`"),
-    "one weight matrix for every layer": ("q4", [(Q4_LOOP, (
-        "    a = torch.randn(width, width, generator=generator) * weight_std\n"
-        "    stds = []\n    for _ in range(depth):\n"))], "reused for every layer"),
-    "pre-activation stds": ("q4", [(
-        "x = f(a @ x)\n        stds.append(x.std().item())",
-        "h = a @ x\n        x = f(h)\n        stds.append(h.std().item())")], "before the activation"),
-    "one layer too few": ("q4", [("for _ in range(depth):", "for _ in range(depth - 1):")], "list of 10 numbers"),
-    "input's std recorded first": ("q4", [
-        ("stds = []\n", "stds = [x.std().item()]\n"),
-        ("for _ in range(depth):", "for _ in range(depth - 1):")], "the first std is that of the input"),
+    "mode ignored in kaiming_uniform_ only": (
+        "q3",
+        [(f"{KAIMING_FAN}\n    bound", "fan = fan_in\n    bound")],
+        "did you use fan_in?",
+    ),
+    "Kaiming without the factor 2": (
+        "q3",
+        [("math.sqrt(2.0 / fan)", "math.sqrt(1.0 / fan)")],
+        "factor 2 is missing",
+    ),
+    "Kaiming uniform bound without √3": (
+        "q3",
+        [("math.sqrt(6.0 / fan)", "math.sqrt(2.0 / fan)")],
+        "off by exactly √3",
+    ),
+    "Kaiming uniform without the factor 2": (
+        "q3",
+        [("math.sqrt(6.0 / fan)", "math.sqrt(3.0 / fan)")],
+        "factor 2 is missing",
+    ),
+    "unknown mode accepted by kaiming_uniform_": (
+        "q3",
+        [(UNIFORM_DOC + KAIMING_MODE_CHECK, UNIFORM_DOC)],
+        "should raise ValueError for mode='fan_avg'",
+    ),
+    "no torch.no_grad() in kaiming_uniform_": (
+        "q3",
+        [
+            (
+                "    with torch.no_grad():\n        return tensor.uniform_",
+                "    return tensor.uniform_",
+            )
+        ],
+        "outside `with torch.no_grad():`",
+    ),
+    "one weight matrix for every layer": (
+        "q4",
+        [
+            (
+                Q4_LOOP,
+                (
+                    "    a = torch.randn(width, width, generator=generator) * weight_std\n"
+                    "    stds = []\n    for _ in range(depth):\n"
+                ),
+            )
+        ],
+        "reused for every layer",
+    ),
+    "pre-activation stds": (
+        "q4",
+        [
+            (
+                "x = f(a @ x)\n        stds.append(x.std().item())",
+                "h = a @ x\n        x = f(h)\n        stds.append(h.std().item())",
+            )
+        ],
+        "before the activation",
+    ),
+    "one layer too few": (
+        "q4",
+        [("for _ in range(depth):", "for _ in range(depth - 1):")],
+        "list of 10 numbers",
+    ),
+    "input's std recorded first": (
+        "q4",
+        [
+            ("stds = []\n", "stds = [x.std().item()]\n"),
+            ("for _ in range(depth):", "for _ in range(depth - 1):"),
+        ],
+        "the first std is that of the input",
+    ),
     "activation ignored": ("q4", [("x = f(a @ x)", "x = a @ x")], "activation is not applied"),
-    "unknown activation accepted": ("q4", [
-        (Q4_CHECK, ""), ("f = functions[activation]", 'f = functions.get(activation, functions["none"])')],
-        "should raise ValueError for activation='softmax'"),
-    "std of the input instead of each layer": ("q4", [
-        ("x = torch.randn(width, generator=generator)", "x = x0 = torch.randn(width, generator=generator)"),
-        ("stds.append(x.std().item())", "stds.append(x0.std().item())")], "every std is that of the input"),
-    "float64 experiment": ("q4", [
-        ("torch.randn(width, generator=generator)", "torch.randn(width, generator=generator, dtype=torch.float64)"),
-        ("torch.randn(width, width, generator=generator)",
-         "torch.randn(width, width, generator=generator, dtype=torch.float64)")], "float32"),
-    "population std": ("q4", [("stds.append(x.std().item())", "stds.append(x.std(correction=0).item())")],
-                       "not the population std"),
+    "unknown activation accepted": (
+        "q4",
+        [
+            (Q4_CHECK, ""),
+            ("f = functions[activation]", 'f = functions.get(activation, functions["none"])'),
+        ],
+        "should raise ValueError for activation='softmax'",
+    ),
+    "std of the input instead of each layer": (
+        "q4",
+        [
+            (
+                "x = torch.randn(width, generator=generator)",
+                "x = x0 = torch.randn(width, generator=generator)",
+            ),
+            ("stds.append(x.std().item())", "stds.append(x0.std().item())"),
+        ],
+        "every std is that of the input",
+    ),
+    "float64 experiment": (
+        "q4",
+        [
+            (
+                "torch.randn(width, generator=generator)",
+                "torch.randn(width, generator=generator, dtype=torch.float64)",
+            ),
+            (
+                "torch.randn(width, width, generator=generator)",
+                "torch.randn(width, width, generator=generator, dtype=torch.float64)",
+            ),
+        ],
+        "float32",
+    ),
+    "population std": (
+        "q4",
+        [("stds.append(x.std().item())", "stds.append(x.std(correction=0).item())")],
+        "not the population std",
+    ),
     "seed ignored": ("q4", [("manual_seed(seed)", "manual_seed(0)")], "Seed one torch.Generator"),
 }
 
@@ -121,7 +271,9 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]], str]] = {
 def _mutant(name: str) -> nbformat.NotebookNode:
     question, edits, _ = MUTANTS[name]
     nb = nbformat.read(SOURCE, as_version=4)
-    cell = next(c for c in nb.cells if c.metadata.get("dlcourse", {}).get("grade_id") == CELL[question])
+    cell = next(
+        c for c in nb.cells if c.metadata.get("dlcourse", {}).get("grade_id") == CELL[question]
+    )
     for old, new in edits:
         assert old in cell.source, f"the solution changed: {old!r} is not in {CELL[question]}"
         cell.source = cell.source.replace(old, new, 1)
@@ -139,14 +291,20 @@ def graded(tmp_path_factory):
     (root / "solution").mkdir()
     nbformat.write(nbformat.read(SOURCE, as_version=4), root / "solution" / f"{LAB}.ipynb")
     (root / "untouched").mkdir()
-    nbformat.write(nbformat.read(Path("labs") / f"{LAB}.ipynb", as_version=4), root / "untouched" / f"{LAB}.ipynb")
+    nbformat.write(
+        nbformat.read(Path("labs") / f"{LAB}.ipynb", as_version=4),
+        root / "untouched" / f"{LAB}.ipynb",
+    )
     for name in MUTANTS:
         folders[name] = _folder(name)
         (root / folders[name]).mkdir()
         nbformat.write(_mutant(name), root / folders[name] / f"{LAB}.ipynb")
     out = tmp_path_factory.mktemp("graded")
     assert cli(["grade", LAB, "--submissions", str(root), "--out", str(out), "--jobs", "2"]) == 0
-    results = {name: json.loads((out / folder / f"{LAB}.json").read_text()) for name, folder in folders.items()}
+    results = {
+        name: json.loads((out / folder / f"{LAB}.json").read_text())
+        for name, folder in folders.items()
+    }
     print(f"\n{'mutant':42s} {'q':3s} {'status':7s} message")
     for name, (question, _, _) in MUTANTS.items():
         r = results[name]["questions"][question]

@@ -16,23 +16,59 @@ from dlcourse.grading.student import LocalStudent
 TRICKS = [
     ("def f(t):\n    return torch.nn.init.xavier_normal_(t)\n", "torch.nn.init.xavier_normal_"),
     ("def f(t):\n    return nn.init.xavier_normal_(t)\n", "torch.nn.init.xavier_normal_"),
-    ("def f(t):\n    from torch import nn\n    return nn.init.kaiming_normal_(t)\n", "torch.nn.init.kaiming_normal_"),
-    ("def f(t):\n    from torch.nn import init as I\n    return I.normal_(t)\n", "torch.nn.init.normal_"),
-    ("def f(t):\n    import torch.nn.init as tni\n    return tni.xavier_uniform_(t)\n", "torch.nn.init.xavier_uniform_"),
-    ("def f(t):\n    from torch.nn.init import xavier_normal_ as x\n    return x(t)\n", "torch.nn.init.xavier_normal_"),
-    ("def f(t):\n    return getattr(torch.nn.init, 'xavier_normal_')(t)\n", "torch.nn.init.xavier_normal_"),
-    ("def f(t, name='xavier_normal_'):\n    return getattr(torch.nn.init, name)(t)\n", "torch.nn.init.<computed name>"),
-    ("def f(t):\n    import importlib\n    m = importlib.import_module('torch.nn.init')\n    return m.xavier_normal_(t)\n",
-     "torch.nn.init"),
-    ("def f(t):\n    from importlib import import_module\n    return import_module('torch.nn.init').normal_(t)\n",
-     "torch.nn.init.normal_"),
-    ("def f(t):\n    return __import__('torch.nn.init').nn.init.normal_(t)\n", "torch.nn.init.normal_"),
-    ("def f(t):\n    g = torch.nn\n    h = g.init\n    k = h.uniform_\n    return k(t)\n", "torch.nn.init"),
+    (
+        "def f(t):\n    from torch import nn\n    return nn.init.kaiming_normal_(t)\n",
+        "torch.nn.init.kaiming_normal_",
+    ),
+    (
+        "def f(t):\n    from torch.nn import init as I\n    return I.normal_(t)\n",
+        "torch.nn.init.normal_",
+    ),
+    (
+        "def f(t):\n    import torch.nn.init as tni\n    return tni.xavier_uniform_(t)\n",
+        "torch.nn.init.xavier_uniform_",
+    ),
+    (
+        "def f(t):\n    from torch.nn.init import xavier_normal_ as x\n    return x(t)\n",
+        "torch.nn.init.xavier_normal_",
+    ),
+    (
+        "def f(t):\n    return getattr(torch.nn.init, 'xavier_normal_')(t)\n",
+        "torch.nn.init.xavier_normal_",
+    ),
+    (
+        "def f(t, name='xavier_normal_'):\n    return getattr(torch.nn.init, name)(t)\n",
+        "torch.nn.init.<computed name>",
+    ),
+    (
+        "def f(t):\n    import importlib\n    m = importlib.import_module('torch.nn.init')\n    return m.xavier_normal_(t)\n",
+        "torch.nn.init",
+    ),
+    (
+        "def f(t):\n    from importlib import import_module\n    return import_module('torch.nn.init').normal_(t)\n",
+        "torch.nn.init.normal_",
+    ),
+    (
+        "def f(t):\n    return __import__('torch.nn.init').nn.init.normal_(t)\n",
+        "torch.nn.init.normal_",
+    ),
+    (
+        "def f(t):\n    g = torch.nn\n    h = g.init\n    k = h.uniform_\n    return k(t)\n",
+        "torch.nn.init",
+    ),
     ("def f(t):\n    return dlcourse.init.xavier_normal_(t)\n", "dlcourse.init.xavier_normal_"),
-    ("def f(t):\n    from dlcourse import init\n    return init.kaiming_uniform_(t)\n", "dlcourse.init.kaiming_uniform_"),
-    ("def f(t):\n    import dlcourse.init\n    return dlcourse.init.calculate_fan_in_and_fan_out(t)\n",
-     "dlcourse.init.calculate_fan_in_and_fan_out"),
-    ("    def f(self, t):\n        return torch.nn.init.zeros_(t)\n", "torch.nn.init.zeros_"),  # indented method
+    (
+        "def f(t):\n    from dlcourse import init\n    return init.kaiming_uniform_(t)\n",
+        "dlcourse.init.kaiming_uniform_",
+    ),
+    (
+        "def f(t):\n    import dlcourse.init\n    return dlcourse.init.calculate_fan_in_and_fan_out(t)\n",
+        "dlcourse.init.calculate_fan_in_and_fan_out",
+    ),
+    (
+        "    def f(self, t):\n        return torch.nn.init.zeros_(t)\n",
+        "torch.nn.init.zeros_",
+    ),  # indented method
 ]
 
 INNOCENT = '''
@@ -118,11 +154,14 @@ def student(tmp_path):
     return LocalStudent(namespace)
 
 
-@pytest.mark.parametrize("name, reached", [
-    ("via_module_alias", "torch.nn.init.xavier_normal_"),
-    ("via_function_alias", "torch.nn.init.xavier_normal_"),
-    ("via_helper", "torch.nn.init.kaiming_normal_"),
-])
+@pytest.mark.parametrize(
+    "name, reached",
+    [
+        ("via_module_alias", "torch.nn.init.xavier_normal_"),
+        ("via_function_alias", "torch.nn.init.xavier_normal_"),
+        ("via_helper", "torch.nn.init.kaiming_normal_"),
+    ],
+)
 def test_aliases_made_at_the_top_of_the_cell_are_resolved(student, name, reached):
     found = find_library_use(student, name)
     assert [c.name for c in found] == [reached]
@@ -132,7 +171,9 @@ def test_aliases_made_at_the_top_of_the_cell_are_resolved(student, name, reached
 def test_own_code_passes_and_stand_ins_are_trusted(student):
     assert find_library_use(student, "own", trusted=["calculate_fans"]) == []
     # Untrusted, the stand-in is what it is: dlcourse.init's function.
-    assert [c.name for c in find_library_use(student, "own")] == ["dlcourse.init.calculate_fan_in_and_fan_out"]
+    assert [c.name for c in find_library_use(student, "own")] == [
+        "dlcourse.init.calculate_fan_in_and_fan_out"
+    ]
 
 
 # ---------------------------------------------------------------- in-place fills and autograd
@@ -148,7 +189,10 @@ GUARDED = [
 ]
 UNGUARDED = [
     ("def f(t, s):\n    return t.normal_(0, s)\n", [2]),
-    ("def f(t, s):\n    with torch.set_grad_enabled(True):\n        t.uniform_(-s, s)\n    return t\n", [3]),
+    (
+        "def f(t, s):\n    with torch.set_grad_enabled(True):\n        t.uniform_(-s, s)\n    return t\n",
+        [3],
+    ),
     ("def f(t, s):\n    with torch.no_grad():\n        pass\n    return t.mul_(s)\n", [4]),
 ]
 
