@@ -173,7 +173,7 @@ def _bound_hint(top: float, bound: float, sigma_hints: dict[str, float]) -> str:
 def expect_bound(
     values: np.ndarray, bound: float, what: str, sigma_hints: dict[str, float]
 ) -> None:
-    """Check a sample of U(-bound, bound): known mistakes first, then range, sign and spread.
+    """Check a sample of U(-bound, bound): its shape, then its bound with known mistakes' hints.
 
     Args:
         values: the sample.
@@ -182,22 +182,21 @@ def expect_bound(
         sigma_hints: the mistakes of the matching normal initializer (hint -> σ); a uniform
             with the same mistake reaches √3·σ.
     """
-    top = float(np.abs(values).max())
+    top, low, sd = float(np.abs(values).max()), float(values.min()), float(values.std())
+    expect(
+        low < -0.5 * top,
+        f"{what}: no negative values near -{fmt(top)}; sample U(-r, r), not U(0, r)",
+    )
+    expect(
+        abs(top - SQRT3 * sd) <= 0.03 * top,
+        f"{what}: values reach {fmt(top)} with std {fmt(sd)}, not spread evenly over [-r, r] (a "
+        "uniform's std is r/√3): draw them with tensor.uniform_(-r, r)",
+    )
     in_range = 0.99 * bound <= top <= bound * (1 + 1e-6)
     hint = "" if in_range else _bound_hint(top, bound, sigma_hints)
-    expect(not hint, f"{what}: values reach {fmt(top)}; U(-r, r) reaches r = {fmt(bound)} — {hint}")
-    looks_normal = abs(float(values.std()) - bound / SQRT3) < 0.03 * bound / SQRT3
     expect(
-        top <= bound * (1 + 1e-6),
-        f"{what}: values reach {fmt(top)}, beyond the bound r = {fmt(bound)}"
-        + (" — with std r/√3 they look normal: use tensor.uniform_(-r, r)" if looks_normal else ""),
-    )
-    expect(
-        top >= 0.99 * bound,
-        f"{what}: values only reach {fmt(top)}; U(-r, r) with r = {fmt(bound)} comes close to r",
-    )
-    expect(
-        float(values.min()) < -0.9 * bound,
-        f"{what}: no negative values near -{fmt(bound)}; sample U(-r, r), not U(0, r)",
+        in_range,
+        f"{what}: values reach {fmt(top)}; U(-r, r) should reach r = {fmt(bound)}"
+        + (f" — {hint}" if hint else ""),
     )
     expect_std(values, bound / SQRT3, f"{what}: the std (U(-r, r) has std r/√3)", {})

@@ -265,6 +265,28 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]], str]] = {
         "not the population std",
     ),
     "seed ignored": ("q4", [("manual_seed(seed)", "manual_seed(0)")], "Seed one torch.Generator"),
+    "weight_std ignored": (
+        "q4",
+        [("generator=generator) * weight_std", "generator=generator)")],
+        "the question's draws give",
+    ),
+    "width fixed at 512": (
+        "q4",
+        [
+            ("torch.randn(width, generator=generator)", "torch.randn(512, generator=generator)"),
+            (
+                "torch.randn(width, width, generator=generator)",
+                "torch.randn(512, 512, generator=generator)",
+            ),
+        ],
+        "the question's draws give",
+    ),
+    "depth fixed at 100": ("q4", [("range(depth)", "range(100)")], "list of 10 numbers"),
+    "global RNG in kaiming_normal_": (
+        "q3",
+        [("math.sqrt(2.0 / fan), generator=generator)", "math.sqrt(2.0 / fan))")],
+        "not reproducible",
+    ),
 }
 
 
