@@ -11,7 +11,13 @@ import torch
 from dlcourse.grading import open_lab
 from dlcourse.grading.check import run_check
 from dlcourse.grading.expect import Failure
-from dlcourse.labs.lab01_initialization import Q4_MISTAKES, expect_bound, reference_stds
+from dlcourse.grading.student import LocalStudent
+from dlcourse.labs.lab01_initialization import (
+    Q4_MISTAKES,
+    expect_bound,
+    expect_reference_stds,
+    reference_stds,
+)
 
 
 def calculate_fans(tensor):
@@ -148,3 +154,14 @@ def test_check_asks_to_reject_an_unknown_activation():
         result.status == "failed"
         and "should raise ValueError for activation='softmax'" in result.message
     )
+
+
+@pytest.mark.parametrize("mistake", list(Q4_MISTAKES))
+def test_each_q4_mistake_is_named(mistake):
+    def layer_stds(weight_std, activation="none", depth=100, width=512, seed=0):
+        return reference_stds(weight_std, activation, depth, width, seed, mistake=mistake)
+
+    student = LocalStudent({"layer_stds": layer_stds})
+    with pytest.raises(Failure) as failed:
+        expect_reference_stds(student, 1 / 8, "tanh", depth=10, width=64, seed=0)
+    assert Q4_MISTAKES[mistake] in str(failed.value)

@@ -9,7 +9,11 @@ import pytest
 import torch
 
 import dlcourse.init
-from dlcourse.grading.owncode import fills_outside_no_grad, find_library_use, library_calls
+from dlcourse.grading.owncode import (
+    fills_outside_no_grad,
+    find_library_use,
+    library_calls,
+)
 from dlcourse.grading.student import LocalStudent
 
 # (source, the qualified name the check must report)
