@@ -57,10 +57,13 @@ def expect_own_code(student: Any, *names: str, trusted: Iterable[str] = ()) -> N
     for name in names:
         for call in find_library_use(student, name, trusted=trusted):
             where = "" if call.function == name else f" (in {call.function}, which it calls)"
+            what = f"line {call.line}, `{call.code}`, reaches {call.name}"
+            if call.code.startswith("def "):
+                what = f"{call.function} is {call.name} itself"
             raise Failure(
-                f"{name} uses `{call.module}`{where}: line {call.line}, `{call.code}` reaches "
-                f"{call.name}. The point of this question is to write the formula yourself with "
-                "tensor.normal_/tensor.uniform_ (compare with torch.nn.init afterwards)"
+                f"{name} uses `{call.module}`{where}: {what}. The point of this question is to "
+                "write the formula yourself with tensor.normal_/tensor.uniform_ (compare with "
+                "torch.nn.init afterwards)"
             )
 
 

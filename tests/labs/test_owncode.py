@@ -138,6 +138,8 @@ def _helper(tensor):
 def via_helper(tensor):
     return _helper(tensor)
 
+assigned = I.kaiming_uniform_  # the library's function under the answer's name
+
 def own(tensor, generator=None):
     """Not torch.nn.init: the formula."""
     fan_in, fan_out = calculate_fans(tensor)  # a stand-in from dlcourse.init while graded
@@ -164,12 +166,14 @@ def student(tmp_path):
         ("via_module_alias", "torch.nn.init.xavier_normal_"),
         ("via_function_alias", "torch.nn.init.xavier_normal_"),
         ("via_helper", "torch.nn.init.kaiming_normal_"),
+        ("assigned", "torch.nn.init.kaiming_uniform_"),
     ],
 )
 def test_aliases_made_at_the_top_of_the_cell_are_resolved(student, name, reached):
     found = find_library_use(student, name)
     assert [c.name for c in found] == [reached]
     assert found[0].function == ("_helper" if name == "via_helper" else name)
+    assert found[0].module == "torch.nn.init"
 
 
 def test_own_code_passes_and_stand_ins_are_trusted(student):
