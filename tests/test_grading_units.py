@@ -30,6 +30,7 @@ from dlcourse.grading.wire import (
     empty,
     encode,
     materialize,
+    parameter,
     seeded,
     tensor,
     to_plain,
@@ -78,8 +79,26 @@ def test_specs_materialize_into_real_objects():
     g1, g2 = materialize(seeded(5)), materialize(seeded(5))
     assert torch.equal(torch.randn(3, generator=g1), torch.randn(3, generator=g2))
     assert torch.equal(materialize(tensor([1, 2])), torch.tensor([1.0, 2.0]))
-    with pytest.raises(ValueError, match="dtype must be one of"):
+    with pytest.raises(ValueError, match=r"empty\(\): dtype='complex64': use one of 'float16'"):
         empty(2, dtype="complex64")
+
+
+def test_a_parameter_spec_is_a_weight_that_refuses_in_place_changes_under_autograd():
+    w = materialize(parameter(4, 3))
+    assert isinstance(w, torch.nn.Parameter) and w.requires_grad and w.shape == (4, 3)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        w.normal_()
+    with torch.no_grad():
+        w.normal_()
+
+
+def test_specs_refuse_bad_arguments_by_kind():
+    with pytest.raises(TypeError, match=r"empty\(\): each size of the shape must be a non-negative"):
+        empty(2.0, 3)
+    with pytest.raises(ValueError, match=r"parameter\(\): each size of the shape must be"):
+        parameter(-1)
+    with pytest.raises(TypeError, match=r"seeded\(\): seed must be an int, got float 1.5"):
+        seeded(1.5)
 
 
 # ---------------------------------------------------------------- regions and lab generation

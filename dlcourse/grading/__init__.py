@@ -15,7 +15,7 @@ protocol in :mod:`~dlcourse.grading.protocol`, which cell defines a name in
 from dlcourse.grading.check import check, open_lab
 from dlcourse.grading.expect import Failure, expect, expect_array, expect_close
 from dlcourse.grading.registry import Lab, hidden_test
-from dlcourse.grading.wire import empty, seeded, tensor
+from dlcourse.grading.wire import empty, parameter, seeded, tensor
 
 
 def grade_folder(*args, **kwargs):
@@ -36,6 +36,7 @@ __all__ = [
     "grade_folder",
     "hidden_test",
     "open_lab",
+    "parameter",
     "seeded",
     "tensor",
 ]

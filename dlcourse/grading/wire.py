@@ -6,8 +6,9 @@ numbers. Arrays travel as ``.npy`` bytes read back with ``allow_pickle=False``, 
 student's process sends can execute code in the grader.
 
 Tests describe the *inputs* of a call with small specs that the child turns into real objects:
-:func:`empty` (a tensor to fill in place), :func:`seeded` (a seeded ``torch.Generator``) and
-:func:`tensor` (a tensor with given values). The same specs and conversions serve the in-notebook
+:func:`empty` (a tensor to fill in place), :func:`parameter` (an ``nn.Parameter`` that requires
+grad, as a layer's weight is), :func:`seeded` (a seeded ``torch.Generator``) and :func:`tensor` (a
+tensor with given values). The same specs and conversions serve the in-notebook
 ``check`` so that a student sees exactly what the autograder will see.
 """
 
@@ -22,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from dlcourse._validate import check_choice, check_int
+
 __all__ = [
     "CallInfo",
     "NotPlainData",
@@ -29,6 +32,7 @@ __all__ = [
     "empty",
     "encode",
     "materialize",
+    "parameter",
     "seeded",
     "tensor",
     "to_plain",
@@ -63,27 +67,36 @@ class CallInfo:
 
 def empty(*shape: int, dtype: str = "float32") -> dict:
     """Spec of an uninitialized tensor of ``shape``, created fresh in the student's process."""
+    return {_SPEC: "empty", "shape": _shape("empty", shape), "dtype": _dtype("empty", dtype)}
+
+
+def parameter(*shape: int, dtype: str = "float32") -> dict:
+    """Spec of a fresh ``nn.Parameter`` of ``shape`` (``requires_grad=True``), like a layer's weight.
+
+    An initializer that fills it in place outside ``torch.no_grad()`` raises in the student's
+    process, exactly as it would on a real model's weight.
+    """
+    return {_SPEC: "parameter", "shape": _shape("parameter", shape), "dtype": _dtype("parameter", dtype)}
+
+
+def _shape(where: str, shape: tuple) -> list[int]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    if not all(isinstance(s, int) and s >= 0 for s in shape):
-        raise ValueError(f"empty(): shape must be non-negative ints, got {shape!r}")
-    if dtype not in _DTYPES:
-        raise ValueError(f"empty(): dtype must be one of {', '.join(_DTYPES)}; got {dtype!r}")
-    return {_SPEC: "empty", "shape": list(shape), "dtype": dtype}
+    return [check_int(f"{where}(): each size of the shape", s, min=0) for s in shape]
+
+
+def _dtype(where: str, dtype: str) -> str:
+    return check_choice(f"{where}(): dtype", dtype, _DTYPES)
 
 
 def seeded(seed: int) -> dict:
     """Spec of a CPU ``torch.Generator`` seeded with ``seed``."""
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        raise ValueError(f"seeded(): seed must be an int, got {seed!r}")
-    return {_SPEC: "generator", "seed": seed}
+    return {_SPEC: "generator", "seed": check_int("seeded(): seed", seed)}
 
 
 def tensor(values: Any, dtype: str = "float32") -> dict:
     """Spec of a tensor holding ``values`` (anything ``numpy.asarray`` accepts)."""
-    if dtype not in _DTYPES:
-        raise ValueError(f"tensor(): dtype must be one of {', '.join(_DTYPES)}; got {dtype!r}")
-    return {_SPEC: "tensor", "data": np.asarray(values), "dtype": dtype}
+    return {_SPEC: "tensor", "data": np.asarray(values), "dtype": _dtype("tensor", dtype)}
 
 
 def materialize(spec: Any) -> Any:
@@ -94,6 +107,9 @@ def materialize(spec: Any) -> Any:
         kind = spec[_SPEC]
         if kind == "empty":
             return torch.empty(spec["shape"], dtype=getattr(torch, spec["dtype"]))
+        if kind == "parameter":
+            empty_ = torch.empty(spec["shape"], dtype=getattr(torch, spec["dtype"]))
+            return torch.nn.Parameter(empty_, requires_grad=True)
         if kind == "generator":
             return torch.Generator(device="cpu").manual_seed(spec["seed"])
         if kind == "tensor":

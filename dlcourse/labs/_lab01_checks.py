@@ -14,9 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from dlcourse.grading import empty, expect, expect_array, expect_close, seeded
+from dlcourse.grading import empty, expect, expect_array, expect_close, parameter, seeded
 from dlcourse.grading.expect import Failure, diagnose, fmt
 from dlcourse.grading.owncode import fills_outside_no_grad, find_library_use
+from dlcourse.grading.status import StudentRaised
 
 __all__ = [
     "expect_bound",
@@ -68,17 +69,33 @@ def expect_own_code(student: Any, *names: str, trusted: Iterable[str] = ()) -> N
 
 
 def expect_no_grad(student: Any, *names: str) -> None:
-    """Fail when an initializer fills its tensor while autograd records (breaks on a Parameter)."""
+    """Fail when an initializer fills its tensor while autograd records (breaks on a Parameter).
+
+    Read from the code first (the message can then name the line), then run on a real
+    ``nn.Parameter``: that also catches a fill hidden in a helper the reading cannot follow.
+    """
     for name in names:
         lines = fills_outside_no_grad(student.source(name))
-        if lines:
-            raise Failure(
-                f"{name} changes the tensor in place outside `with torch.no_grad():` (line "
-                f"{lines[0]} of the function). A layer's weight is an nn.Parameter that requires "
-                "grad, and PyTorch refuses in-place changes to it while autograd records "
-                "(RuntimeError: a leaf Variable that requires grad is being used in an in-place "
-                "operation): fill it inside `with torch.no_grad():`"
-            )
+        if not lines and _fills_a_parameter(student, name):
+            continue
+        where = f" (line {lines[0]} of the function)" if lines else ""
+        raise Failure(
+            f"{name} changes the tensor in place outside `with torch.no_grad():`{where}. A "
+            "layer's weight is an nn.Parameter that requires grad, and PyTorch refuses in-place "
+            "changes to it while autograd records (RuntimeError: a leaf Variable that requires "
+            "grad is being used in an in-place operation): fill it inside `with torch.no_grad():`"
+        )
+
+
+def _fills_a_parameter(student: Any, name: str) -> bool:
+    """Whether ``name`` fills an ``nn.Parameter`` without autograd's in-place error."""
+    try:
+        student.call_info(name, parameter(8, 4), generator=seeded(0))
+    except StudentRaised as exc:
+        if "leaf Variable" in exc.message:
+            return False
+        raise
+    return True
 
 
 def expect_reproducible(student: Any, name: str, shape: tuple, **kwargs: Any) -> None:

@@ -122,6 +122,18 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]], str]] = {
         [(f"    with torch.no_grad():\n{NORMAL_FILL}", NORMAL_FILL[4:])],
         "outside `with torch.no_grad():`",
     ),
+    "no torch.no_grad(), the fill in a helper": (
+        "q2",
+        [
+            (
+                f"    with torch.no_grad():\n{NORMAL_FILL}",
+                "    return _fill(tensor, std, generator)\n\n\n"
+                "def _fill(tensor, std, generator):\n"
+                "    return tensor.normal_(0.0, std, generator=generator)",
+            )
+        ],
+        "outside `with torch.no_grad():`",
+    ),
     "float64 weights": (
         "q2",
         [(NORMAL_FILL, f"        tensor = tensor.double()\n{NORMAL_FILL}")],
