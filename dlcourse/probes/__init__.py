@@ -1,0 +1,18 @@
+"""Probes: what happens inside any ``nn.Module``, layer by layer.
+
+* :mod:`dlcourse.probes.stats` — per-layer activation and gradient statistics collected with hooks
+  (:class:`ActivationStats`, :class:`LayerStats`, :func:`select_modules`), and the update:data
+  ratio (:func:`snapshot`, :func:`update_to_data_ratio`).
+
+See the book: Weight initialization.
+"""
+
+from dlcourse.probes.stats import (
+    ActivationStats,
+    LayerStats,
+    select_modules,
+    snapshot,
+    update_to_data_ratio,
+)
+
+__all__ = ["ActivationStats", "LayerStats", "select_modules", "snapshot", "update_to_data_ratio"]
