@@ -22,12 +22,10 @@ import io
 import math
 from typing import Any, Literal
 
-import torch
 from matplotlib.figure import Figure
 
-from dlcourse.nn import deep_stack
-from dlcourse.probes import ActivationStats
-from dlcourse.runtime import generator
+from dlcourse.probes.stack import run_stack
+from dlcourse.probes.stats import ActivationStats
 from dlcourse.viz import plot_layer_histograms
 
 __all__ = ["ACTIVATION_CHOICES", "SCHEMES", "explorer_figure", "explorer_stats", "init_explorer",
@@ -89,14 +87,10 @@ def explorer_stats(depth: int = 6, width: int = 512, batch: int = 16, activation
         The detached :class:`~dlcourse.probes.ActivationStats`, one record per layer.
     """
     _check(depth, width, batch, activation, scheme, scale, seed)
-    gen = generator(seed)
     std = scheme_std(scheme, scale, width, width)
-    model = deep_stack(depth=depth, width=width, activation=activation, weight_std=std,
-                       generator=gen)
-    X = torch.randn(batch, width, generator=gen)  # (N, D) like the lecture's randn(16, 4096)
-    with torch.no_grad(), ActivationStats(model, range=_RANGES.get(activation)) as stats:
-        model(X)
-    return stats
+    run = run_stack(depth, width, activation, weight_std=std, batch=batch, seed=seed,
+                    hist_range=_RANGES.get(activation), bins=50)
+    return run.stats
 
 
 def explorer_figure(depth: int = 6, width: int = 512, batch: int = 16, activation: str = "tanh",
