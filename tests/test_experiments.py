@@ -143,6 +143,15 @@ def test_constant_init_keeps_hidden_units_identical_random_does_not():
     assert not rows_identical(net[0].weight)
 
 
+def test_tiny_net_is_the_lectures_4_2_1_network():
+    X, y = quadrant_data(n=32)
+    net, history = train_tiny_net("xavier_normal", X, y, epochs=2, batch_size=16)
+    linears = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]
+    assert [tuple(m.weight.shape) for m in linears] == [(2, 4), (1, 2)]  # 4 -> 2 -> 1
+    assert any(isinstance(m, torch.nn.Sigmoid) for m in net.modules())
+    assert len(history.loss) == 2 and len(history.step_loss) == 4
+
+
 def test_rows_identical_is_bitwise():
     w = torch.ones(3, 4)
     assert rows_identical(w)

@@ -65,11 +65,26 @@ def quadrant_data(n: int = 256, features: int = 4, seed: int = 0) -> tuple[Tenso
     return X, (X[:, :1] * X[:, 1:2] > 0).float()
 
 
-def train_tiny_net(init: Any, X: Tensor, y: Tensor, width: int = 3, epochs: int = 50,
+def train_tiny_net(init: Any, X: Tensor, y: Tensor, width: int = 2, epochs: int = 100,
                    lr: float = 1.0, batch_size: int = 32,
                    seed: int = 0) -> tuple[nn.Sequential, History]:
-    """Train the first lecture text's net, ``in -> width sigmoid units -> 1 logit``, with SGD on the
-    binary cross-entropy; ``init`` as in :func:`dlcourse.nn.mlp` (biases start at zero)."""
+    r"""Train the first lecture text's net with SGD on the binary cross-entropy.
+
+    The net is ``in -> width sigmoid units -> 1 sigmoid output``: with 4 inputs and the default
+    width 2 it is the lecture's 4 -> 2 -> 1 network, hidden units :math:`\sigma_2, \sigma_3` and
+    output unit :math:`\sigma_1` (the output's sigmoid sits in the loss, which takes logits).
+
+    Args:
+        init: as in :func:`dlcourse.nn.mlp`, for every weight (biases start at zero).
+        X, y: the data, ``(N, in)`` and a float ``(N, 1)`` column of 0/1 labels.
+        width: hidden units. epochs, lr, batch_size: plain SGD's settings.
+        seed: seeds the weights and the minibatch order.
+
+    Returns:
+        ``(net, history)``; ``history.loss`` holds the mean minibatch loss of every epoch.
+
+    See the book: Weight initialization.
+    """
     dev = device()
     net = mlp(X.shape[1], 1, width=width, depth=1, activation="sigmoid", init=init,
               generator=generator(seed)).to(dev)
