@@ -16,7 +16,8 @@ from torch import nn
 
 from dlcourse.nn import deep_stack, mlp
 from dlcourse.probes import (
-    ActivationStats, LayerStats, StackRun, run_stack, select_modules, snapshot, update_to_data_ratio)
+    ActivationStats, LayerStats, StackRun, run_stack, select_modules, snapshot,
+    update_to_data_ratio)
 from dlcourse.runtime import generator
 
 
@@ -300,7 +301,8 @@ def test_to_rows_and_table_are_plain_and_deterministic():
     assert set(rows[0]) == {f.name for f in LayerStats.__dataclass_fields__.values()}
     table = stats.table(precision=2)
     lines = table.splitlines()
-    assert lines[0].split() == ["layer", "name", "type", "mean", "std", "%sat", "%dead", "grad", "std"]
+    assert lines[0].split() == ["layer", "name", "type", "mean", "std", "%sat", "%dead", "grad",
+                                "std"]
     assert len(lines) == 2 and lines[1].split()[:3] == ["0", "1", "Tanh"]
     assert lines[1].split()[4] == format(stats.layers[0].std, ".2g")
     assert lines[1].split()[-1] == "-"  # no backward: no gradient std
