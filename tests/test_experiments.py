@@ -81,6 +81,13 @@ def test_spread_verdict_inside_below_above():
                                           "(above: lecture = 2 × our highest)")
 
 
+def test_spread_verdict_gives_no_ratio_across_zero():
+    assert spread_verdict(-0.0034, [0.0, 0.001]) == ("outside our 2-seed range "
+                                                     "(below: our lowest is 0)")
+    assert spread_verdict(0.002, [-0.003, -0.001]) == ("outside our 2-seed range "
+                                                       "(above: our highest is -0.001)")
+
+
 def test_spread_verdict_judges_tuples_entry_by_entry():
     ours = [(0.2, 0.4), (0.3, 0.5), (0.25, 0.45)]
     assert spread_verdict((0.28, 0.42), ours) == ("inside our 3-seed range "

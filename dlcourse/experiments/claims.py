@@ -74,6 +74,8 @@ def percentile_of(value: float, ours: Sequence[float]) -> float:
 
     Returns:
         A percentage in [0, 100]: 0 below all of ours, 100 above all of them.
+
+    See the book: Weight initialization.
     """
     values = _seed_values(ours)
     below = sum(v < value for v in values)
@@ -98,9 +100,10 @@ def _spread_one(lecture: float, ours: Sequence[float]) -> tuple[str, bool]:
     lo, hi = min(values), max(values)
     if lo <= x <= hi:
         return f"percentile {percentile_of(x, values):.0f}", True
-    if x < lo:
-        return f"below: lecture = {fmt(x / lo, 2)} × our lowest", False
-    return f"above: lecture = {fmt(x / hi, 2)} × our highest", False
+    side, edge, word = ("below", lo, "lowest") if x < lo else ("above", hi, "highest")
+    if edge != 0 and (x > 0) == (edge > 0):  # a ratio only where it means something
+        return f"{side}: lecture = {fmt(x / edge, 2)} × our {word}", False
+    return f"{side}: our {word} is {fmt(edge, 3)}", False
 
 
 def spread_verdict(lecture: Any, ours: Sequence[Any]) -> str:
