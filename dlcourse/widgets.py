@@ -99,7 +99,9 @@ def explorer_figure(depth: int = 6, width: int = 512, batch: int = 16, activatio
 
     The lecture's demo is ``width=4096, batch=16, activation="tanh"`` with
     ``scheme="normal(σ)"`` and ``scale`` 0.01 (vanishing), 0.05 (saturating), or ``"xavier"``
-    ("just right"); the default width 512 keeps a redraw well under a second.
+    ("just right"); the default width 512 keeps a redraw well under a second. A layer scales the
+    spread by :math:`\\sqrt{n}\\,\\sigma`, so at width 512 the lecture's saturating factor
+    :math:`\\sqrt{4096} \\cdot 0.05 = 3.2` needs ``scale`` :math:`3.2/\\sqrt{512} \\approx 0.14`.
 
     Args:
         depth: number of layers (>= 1). width: units per layer. batch: examples in the batch.
