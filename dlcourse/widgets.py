@@ -22,13 +22,11 @@ import io
 import math
 from typing import Any, Literal
 
-import torch
 from matplotlib.figure import Figure
 
 from dlcourse._validate import check_choice, check_int, check_positive_float
-from dlcourse.nn import deep_stack
-from dlcourse.probes import ActivationStats
-from dlcourse.runtime import generator
+from dlcourse.probes.stack import run_stack
+from dlcourse.probes.stats import ActivationStats
 from dlcourse.viz import plot_layer_histograms
 
 __all__ = ["ACTIVATION_CHOICES", "SCHEMES", "explorer_figure", "explorer_stats", "init_explorer",
@@ -83,14 +81,10 @@ def explorer_stats(depth: int = 6, width: int = 512, batch: int = 16, activation
         The detached :class:`~dlcourse.probes.ActivationStats`, one record per layer.
     """
     _check(depth, width, batch, activation, scheme, scale, seed)
-    gen = generator(seed)
     std = scheme_std(scheme, scale, width, width)
-    model = deep_stack(depth=depth, width=width, activation=activation, weight_std=std,
-                       generator=gen)
-    X = torch.randn(batch, width, generator=gen)  # (N, D) like the lecture's randn(16, 4096)
-    with torch.no_grad(), ActivationStats(model, range=_RANGES.get(activation)) as stats:
-        model(X)
-    return stats
+    run = run_stack(depth, width, activation, weight_std=std, batch=batch, seed=seed,
+                    hist_range=_RANGES.get(activation), bins=50)
+    return run.stats
 
 
 def explorer_figure(depth: int = 6, width: int = 512, batch: int = 16, activation: str = "tanh",
@@ -99,7 +93,9 @@ def explorer_figure(depth: int = 6, width: int = 512, batch: int = 16, activatio
 
     The lecture's demo is ``width=4096, batch=16, activation="tanh"`` with
     ``scheme="normal(σ)"`` and ``scale`` 0.01 (vanishing), 0.05 (saturating), or ``"xavier"``
-    ("just right"); the default width 512 keeps a redraw well under a second.
+    ("just right"); the default width 512 keeps a redraw well under a second. A layer scales the
+    spread by :math:`\\sqrt{n}\\,\\sigma`, so at width 512 the lecture's saturating factor
+    :math:`\\sqrt{4096} \\cdot 0.05 = 3.2` needs ``scale`` :math:`3.2/\\sqrt{512} \\approx 0.14`.
 
     Args:
         depth: number of layers (>= 1). width: units per layer. batch: examples in the batch.

@@ -11,13 +11,14 @@ import pytest
 import torch
 
 from dlcourse import init as dlinit
-from dlcourse.experiments.claims import ClaimLog, fmt, text_table, verdict
+from dlcourse.experiments.claims import (
+    ClaimLog, fmt, percentile_of, spread_verdict, text_table, verdict)
 from dlcourse.experiments.initialization import (
     blowup_depth, first_layer, first_layer_grad_std, glorot_table, gradient_decay, layer_table,
-    pct_beyond, quadrant_data, relu_layer_moments, relu_moments_theory, rows_identical, run_stack,
+    pct_beyond, quadrant_data, relu_layer_moments, relu_moments_theory, rows_identical,
     stack_summary, tanh_mean_field_std, train_deep_relu, train_tiny_net, variance_of_sum)
 from dlcourse.nn import mlp
-from dlcourse.probes import LayerStats
+from dlcourse.probes import LayerStats, run_stack
 from dlcourse.runtime import generator
 
 
@@ -64,6 +65,65 @@ def test_text_table_aligns_columns():
     assert text_table([]) == "(no rows)"
 
 
+def test_percentile_of_counts_values_below_and_ties_half():
+    ours = [0.1, 0.2, 0.3, 0.4]
+    assert percentile_of(0.05, ours) == 0 and percentile_of(0.5, ours) == 100
+    assert percentile_of(0.25, ours) == 50
+    assert percentile_of(0.2, ours) == pytest.approx(37.5)  # one below, one tie
+
+
+def test_spread_verdict_inside_below_above():
+    ours = [0.045, 0.05, 0.055, 0.06, 0.07]
+    assert spread_verdict(0.0613, ours) == "inside our 5-seed range (percentile 80)"
+    assert spread_verdict(0.02, ours) == ("outside our 5-seed range "
+                                          "(below: lecture = 0.44 × our lowest)")
+    assert spread_verdict(0.14, ours) == ("outside our 5-seed range "
+                                          "(above: lecture = 2 × our highest)")
+
+
+def test_spread_verdict_gives_no_ratio_across_zero():
+    assert spread_verdict(-0.0034, [0.0, 0.001]) == ("outside our 2-seed range "
+                                                     "(below: our lowest is 0)")
+    assert spread_verdict(0.002, [-0.003, -0.001]) == ("outside our 2-seed range "
+                                                       "(above: our highest is -0.001)")
+
+
+def test_spread_verdict_judges_tuples_entry_by_entry():
+    ours = [(0.2, 0.4), (0.3, 0.5), (0.25, 0.45)]
+    assert spread_verdict((0.28, 0.42), ours) == ("inside our 3-seed range "
+                                                  "(percentiles 67, 33)")
+    # the mean is inside, the std above: outside, and the text says which entry
+    out = spread_verdict((0.28, 0.6), ours)
+    assert out.startswith("outside our 3-seed range (percentile 67; above: lecture = 1.2")
+
+
+def test_spread_verdict_rejects_bad_values():
+    with pytest.raises(TypeError, match="ours must be a list"):
+        spread_verdict(0.1, 0.2)
+    with pytest.raises(ValueError, match="ours is empty"):
+        spread_verdict(0.1, [])
+    with pytest.raises(ValueError, match="nan"):
+        spread_verdict(0.1, [0.1, float("nan")])
+    with pytest.raises(ValueError, match="tuples of length 2"):
+        spread_verdict((0.1, 0.2), [0.1, 0.2])
+
+
+def test_claim_log_add_spread_prints_range_and_verdict(capsys):
+    log = ClaimLog(digits=2)
+    item = log.add_spread("std after 100 layers", 0.0613, [0.0489, 0.0712, 0.0555], note="n")
+    line = capsys.readouterr().out.strip()
+    assert line == ("std after 100 layers — lecture: 0.0613 · ours, 3 seeds: [0.049, 0.071]"
+                    " · inside our 3-seed range (percentile 67)")
+    assert item.seeds == [0.0489, 0.0712, 0.0555] and item.ours == "[0.049, 0.071]"
+    assert log.rows()[0]["ours"] == "[0.049, 0.071]"
+    assert log.rows()[0]["verdict"].startswith("inside")
+
+
+def test_claim_log_digits_round_our_numbers(capsys):
+    ClaimLog(digits=2).add("x", 0.0613, 0.048961)
+    assert capsys.readouterr().out.strip() == "x — lecture: 0.0613 · ours: 0.049"
+
+
 # --- variance of a sum and symmetry ------------------------------------------------------------
 
 @pytest.mark.parametrize("scale", [0.5, 1.0, 2.0])
@@ -90,6 +150,15 @@ def test_constant_init_keeps_hidden_units_identical_random_does_not():
     assert not rows_identical(net[0].weight)
 
 
+def test_tiny_net_is_the_lectures_4_2_1_network():
+    X, y = quadrant_data(n=32)
+    net, history = train_tiny_net("xavier_normal", X, y, epochs=2, batch_size=16)
+    linears = [m for m in net.modules() if isinstance(m, torch.nn.Linear)]
+    assert [tuple(m.weight.shape) for m in linears] == [(2, 4), (1, 2)]  # 4 -> 2 -> 1
+    assert any(isinstance(m, torch.nn.Sigmoid) for m in net.modules())
+    assert len(history.loss) == 2 and len(history.step_loss) == 4
+
+
 def test_rows_identical_is_bitwise():
     w = torch.ones(3, 4)
     assert rows_identical(w)
@@ -98,18 +167,6 @@ def test_rows_identical_is_bitwise():
 
 
 # --- deep stacks -------------------------------------------------------------------------------
-
-def test_run_stack_matches_a_hand_written_loop():
-    run = run_stack(5, 16, "tanh", weight_std=0.3, batch=2, seed=4)
-    g = generator(4)
-    weights = [torch.randn(16, 16, generator=g) * 0.3 for _ in range(5)]
-    x = torch.randn(2, 16, generator=g)
-    for w in weights:
-        x = torch.tanh(x @ w.T)
-    torch.testing.assert_close(run.output, x)
-    assert run.values("std")[-1] == pytest.approx(x.double().std().item(), rel=1e-5)
-    assert all(v is None for v in run.values("grad_std"))
-
 
 def test_run_stack_backward_feeds_a_gaussian_gradient():
     run = run_stack(4, 32, "tanh", weight_std=1 / math.sqrt(32), batch=8, seed=0, backward=True)

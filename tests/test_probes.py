@@ -1,4 +1,5 @@
-"""Tests of dlcourse.probes: ActivationStats against hand computations, hooks, update:data ratio."""
+"""Tests of dlcourse.probes: ActivationStats against hand computations, hooks, update:data ratio,
+and the deep-stack runner."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from hypothesis import strategies as st
 from torch import nn
 
 from dlcourse.nn import deep_stack, mlp
-from dlcourse.probes import ActivationStats, LayerStats, select_modules, snapshot, update_to_data_ratio
+from dlcourse.probes import (
+    ActivationStats, LayerStats, StackRun, run_stack, select_modules, snapshot,
+    update_to_data_ratio)
 from dlcourse.runtime import generator
 
 
@@ -281,12 +284,14 @@ def test_records_hold_no_tensors_and_outputs_are_freed():
 def test_history_per_call_and_shared_module():
     act = nn.Tanh()
     model = nn.Sequential(nn.Linear(3, 3), act, nn.Linear(3, 3), act)  # one module used twice
+    g = generator(0)
     with torch.no_grad(), ActivationStats(model) as stats:
-        model(torch.randn(4, 3))
-        y = model(torch.randn(4, 3))
+        model(torch.randn(4, 3, generator=g))
+        y = model(torch.randn(4, 3, generator=g))
     (rec,) = stats.layers
     assert rec.calls == 4 and len(rec.mean_history) == len(rec.std_history) == 4
-    assert rec.mean == rec.mean_history[-1] == pytest.approx(y.mean().item())
+    # the probe averages in float64: compare with the float64 mean, not float32's
+    assert rec.mean == rec.mean_history[-1] == pytest.approx(y.double().mean().item(), rel=1e-12)
 
 
 def test_grad_history_appends_per_backward():
@@ -308,7 +313,8 @@ def test_to_rows_and_table_are_plain_and_deterministic():
     assert set(rows[0]) == {f.name for f in LayerStats.__dataclass_fields__.values()}
     table = stats.table(precision=2)
     lines = table.splitlines()
-    assert lines[0].split() == ["layer", "name", "type", "mean", "std", "%sat", "%dead", "grad", "std"]
+    assert lines[0].split() == ["layer", "name", "type", "mean", "std", "%sat", "%dead", "grad",
+                                "std"]
     assert len(lines) == 2 and lines[1].split()[:3] == ["0", "1", "Tanh"]
     assert lines[1].split()[4] == format(stats.layers[0].std, ".2g")
     assert lines[1].split()[-1] == "-"  # no backward: no gradient std
@@ -350,3 +356,27 @@ def test_snapshot_is_detached_and_mismatches_raise():
         update_to_data_ratio(model, {"other": torch.zeros(2)})
     with pytest.raises(ValueError, match="shape"):
         update_to_data_ratio(model, {"weight": torch.zeros(3, 3)})
+
+
+# --- the deep-stack runner ---------------------------------------------------------------------
+
+def test_run_stack_matches_a_hand_written_loop():
+    run = run_stack(5, 16, "tanh", weight_std=0.3, batch=2, seed=4)
+    g = generator(4)
+    weights = [torch.randn(16, 16, generator=g) * 0.3 for _ in range(5)]
+    x = torch.randn(2, 16, generator=g)
+    for w in weights:
+        x = torch.tanh(x @ w.T)
+    torch.testing.assert_close(run.output, x)
+    assert run.values("std")[-1] == pytest.approx(x.double().std().item(), rel=1e-5)
+    assert all(v is None for v in run.values("grad_std"))
+
+
+def test_run_stack_runs_on_the_seeded_generator_and_returns_a_stack_run():
+    a = run_stack(3, 8, "relu", weight_std=0.5, batch=4, seed=1)
+    b = run_stack(3, 8, "relu", weight_std=0.5, batch=4, seed=1)
+    c = run_stack(3, 8, "relu", weight_std=0.5, batch=4, seed=2)
+    assert isinstance(a, StackRun) and len(a.stats.layers) == 3
+    assert torch.equal(a.output, b.output) and not torch.equal(a.output, c.output)
+    assert a.output.device.type == "cpu" and a.output.shape == (4, 8)
+    assert a.values("mean") == [rec.mean for rec in a.stats.layers]

@@ -13,6 +13,7 @@ import ipywidgets as W  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
+from dlcourse.probes import run_stack  # noqa: E402
 from dlcourse.runtime import generator  # noqa: E402
 from dlcourse.widgets import (  # noqa: E402
     ACTIVATION_CHOICES, SCHEMES, explorer_figure, explorer_stats, init_explorer, scheme_std)
@@ -52,6 +53,25 @@ def test_explorer_stats_equal_the_lecture_loop():
         x = torch.tanh(x @ w.T)
         assert rec.std == pytest.approx(x.std().item(), rel=1e-5)
         assert rec.mean == pytest.approx(x.mean().item(), abs=1e-6)
+
+
+def test_explorer_stats_come_from_the_shared_stack_runner():
+    stats = explorer_stats(depth=4, width=32, batch=8, activation="relu", scheme="kaiming",
+                           scale=1.5, seed=2)
+    run = run_stack(4, 32, "relu", weight_std=scheme_std("kaiming", 1.5, 32, 32), batch=8,
+                    seed=2, bins=50)
+    assert [rec.std for rec in stats.layers] == run.values("std")
+    assert [rec.hist_counts for rec in stats.layers] == run.values("hist_counts")
+
+
+def test_the_books_invitation_saturation_needs_sqrt_n_sigma_not_sigma():
+    # the lecture's sigma = 0.05 saturates at width 4096 (sqrt(4096)*0.05 = 3.2 per layer); at
+    # the explorer's width 512 the same factor needs sigma = 3.2 / sqrt(512) = 0.14
+    def saturated(scale: float) -> float:
+        stats = explorer_stats(width=512, scheme="normal(σ)", scale=scale)
+        return min(rec.pct_saturated for rec in stats.layers[1:])
+
+    assert saturated(0.05) < 2 < 25 < saturated(0.14)
 
 
 def test_lecture_regimes_vanish_and_saturate():

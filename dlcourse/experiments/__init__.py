@@ -5,7 +5,8 @@
 * :mod:`dlcourse.experiments.initialization` — the demos of the Weight initialization chapter.
 
 A chapter imports from its own module, e.g. ``from dlcourse.experiments.initialization import
-run_stack``, and the claim log from ``dlcourse.experiments.claims``.
+glorot_table``, and the claim log from ``dlcourse.experiments.claims``; the deep-stack runner
+the chapters share is :func:`dlcourse.probes.run_stack`.
 """
 
 __all__ = ["claims", "initialization"]

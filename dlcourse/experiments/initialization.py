@@ -9,9 +9,9 @@ results agree on CPU and GPU.
   \operatorname{Var}(x)`: :func:`variance_of_sum`;
 * the symmetry of constant initialization: :func:`quadrant_data`, :func:`train_tiny_net`,
   :func:`rows_identical`;
-* deep stacks (100 x 512, 6 x 4096, 20 x 256): :func:`run_stack`, :func:`first_layer`,
-  :func:`blowup_depth`, :func:`pct_beyond`, :func:`gradient_decay`, :func:`stack_summary`,
-  :func:`layer_table`;
+* deep stacks (100 x 512, 6 x 4096, 20 x 256), run by :func:`dlcourse.probes.run_stack`:
+  :func:`first_layer`, :func:`blowup_depth`, :func:`pct_beyond`, :func:`gradient_decay`,
+  :func:`stack_summary`, :func:`layer_table`;
 * theory next to the measurements: :func:`relu_layer_moments`, :func:`relu_moments_theory`,
   :func:`tanh_mean_field_std`, :func:`glorot_table`;
 * He et al.'s Xavier-versus-Kaiming curves: :func:`first_layer_grad_std`, :func:`train_deep_relu`.
@@ -22,23 +22,23 @@ See the book: Weight initialization.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from dlcourse.nn import deep_stack, mlp
-from dlcourse.probes import ActivationStats, LayerStats
-from dlcourse.runtime import device, generator
 from dlcourse.experiments.claims import fmt, text_table
+from dlcourse.nn import mlp
+from dlcourse.probes.stack import StackRun
+from dlcourse.probes.stats import LayerStats
+from dlcourse.runtime import device, generator
 from dlcourse.train import History, fit
 
 __all__ = [
-    "StackRun", "blowup_depth", "first_layer", "first_layer_grad_std", "glorot_table",
+    "blowup_depth", "first_layer", "first_layer_grad_std", "glorot_table",
     "gradient_decay", "layer_table", "pct_beyond", "quadrant_data", "relu_layer_moments",
-    "relu_moments_theory", "rows_identical", "run_stack", "stack_summary", "tanh_mean_field_std",
+    "relu_moments_theory", "rows_identical", "stack_summary", "tanh_mean_field_std",
     "train_deep_relu", "train_tiny_net", "variance_of_sum",
 ]
 
@@ -65,11 +65,26 @@ def quadrant_data(n: int = 256, features: int = 4, seed: int = 0) -> tuple[Tenso
     return X, (X[:, :1] * X[:, 1:2] > 0).float()
 
 
-def train_tiny_net(init: Any, X: Tensor, y: Tensor, width: int = 3, epochs: int = 50,
+def train_tiny_net(init: Any, X: Tensor, y: Tensor, width: int = 2, epochs: int = 100,
                    lr: float = 1.0, batch_size: int = 32,
                    seed: int = 0) -> tuple[nn.Sequential, History]:
-    """Train the first lecture text's net, ``in -> width sigmoid units -> 1 logit``, with SGD on the
-    binary cross-entropy; ``init`` as in :func:`dlcourse.nn.mlp` (biases start at zero)."""
+    r"""Train the first lecture text's net with SGD on the binary cross-entropy.
+
+    The net is ``in -> width sigmoid units -> 1 sigmoid output``: with 4 inputs and the default
+    width 2 it is the lecture's 4 -> 2 -> 1 network, hidden units :math:`\sigma_2, \sigma_3` and
+    output unit :math:`\sigma_1` (the output's sigmoid sits in the loss, which takes logits).
+
+    Args:
+        init: as in :func:`dlcourse.nn.mlp`, for every weight (biases start at zero).
+        X, y: the data, ``(N, in)`` and a float ``(N, 1)`` column of 0/1 labels.
+        width: hidden units. epochs, lr, batch_size: plain SGD's settings.
+        seed: seeds the weights and the minibatch order.
+
+    Returns:
+        ``(net, history)``; ``history.loss`` holds the mean minibatch loss of every epoch.
+
+    See the book: Weight initialization.
+    """
     dev = device()
     net = mlp(X.shape[1], 1, width=width, depth=1, activation="sigmoid", init=init,
               generator=generator(seed)).to(dev)
@@ -87,42 +102,6 @@ def rows_identical(weight: Tensor) -> bool:
 
 
 # --- sections 3 to 6: deep stacks --------------------------------------------------------------
-
-@dataclass
-class StackRun:
-    """What :func:`run_stack` measured: per-layer statistics and the last layer's output (CPU)."""
-
-    stats: ActivationStats
-    output: Tensor
-
-    def values(self, quantity: str = "std") -> list[float]:
-        """One :class:`~dlcourse.probes.LayerStats` field per layer, e.g. ``"std"``."""
-        return [getattr(rec, quantity) for rec in self.stats.layers]
-
-
-def run_stack(depth: int, width: int, activation: Any = None, *, weight_std: float | None = None,
-              init: Any = None, batch: int = 1, seed: int = 0, backward: bool = False,
-              hist_range: tuple[float, float] | None = None, bins: int = 40) -> StackRun:
-    """Push ``X ~ N(0, 1)^(batch x width)`` through ``deep_stack(depth, width, activation, ...)``
-    and record every layer with :class:`~dlcourse.probes.ActivationStats`.
-
-    With ``backward`` a gradient ``G ~ N(0, 1)`` is fed in at the output (``output.backward(G)``),
-    so ``grad_std`` of each layer is the backpropagated signal. Weights, ``X`` and ``G`` come from
-    ``generator(seed)`` in that order.
-    """
-    g = generator(seed)
-    dev = device()
-    model = deep_stack(depth, width, activation, weight_std=weight_std, init=init,
-                       generator=g).to(dev)
-    X = torch.randn(batch, width, generator=g).to(dev)  # (N, D): the lecture's x is N = 1
-    G = torch.randn(batch, width, generator=g).to(dev) if backward else None
-    stats = ActivationStats(model, bins=bins, range=hist_range)
-    with torch.set_grad_enabled(backward), stats:
-        out = model(X)
-        if backward:
-            out.backward(G)
-    return StackRun(stats, out.detach().cpu())
-
 
 def first_layer(values: Sequence[float], predicate: Callable[[float], bool]) -> int | None:
     """The 1-based number of the first layer whose value satisfies ``predicate`` (None if none)."""

@@ -1,0 +1,85 @@
+"""The lecture's deep-stack experiment, run through the probes.
+
+The lecture's loop draws a weight matrix, applies it and the activation, and records the result,
+a hundred times over::
+
+    for i in range(100):
+        a = torch.randn(512, 512) * sigma
+        x = act(a @ x)
+
+:func:`run_stack` runs the same network, built once by :func:`dlcourse.nn.deep_stack` from a seeded
+generator, and records every layer with :class:`~dlcourse.probes.stats.ActivationStats`. The book's
+chapter and the widgets' explorer both use it.
+
+See the book: Weight initialization.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from dlcourse.nn import deep_stack
+from dlcourse.probes.stats import ActivationStats
+from dlcourse.runtime import device, generator
+
+__all__ = ["StackRun", "run_stack"]
+
+
+@dataclass
+class StackRun:
+    """What :func:`run_stack` measured: per-layer statistics and the last layer's output (CPU)."""
+
+    stats: ActivationStats
+    output: Tensor
+
+    def values(self, quantity: str = "std") -> list[float]:
+        """One :class:`~dlcourse.probes.stats.LayerStats` field per layer.
+
+        Args:
+            quantity: the field's name, e.g. ``"std"``, ``"grad_std"`` or ``"pct_saturated"``.
+
+        Returns:
+            The field of every recorded layer, first layer first.
+        """
+        return [getattr(rec, quantity) for rec in self.stats.layers]
+
+
+def run_stack(depth: int, width: int, activation: Any = None, *, weight_std: float | None = None,
+              init: Any = None, batch: int = 1, seed: int = 0, backward: bool = False,
+              hist_range: tuple[float, float] | None = None, bins: int = 40) -> StackRun:
+    r"""Push :math:`X \sim N(0, 1)^{batch \times width}` through ``deep_stack(depth, width,
+    activation, ...)`` and record every layer with :class:`~dlcourse.probes.stats.ActivationStats`.
+
+    Weights, ``X`` and (with ``backward``) a gradient :math:`G \sim N(0, 1)^{batch \times width}`
+    come from ``generator(seed)`` in that order, on the CPU; the model runs on
+    :func:`dlcourse.device`. With ``backward``, ``output.backward(G)`` makes each layer's
+    ``grad_std`` the backpropagated signal.
+
+    Args:
+        depth, width, activation, weight_std, init: as in :func:`dlcourse.nn.deep_stack`.
+        batch: rows of ``X`` (the lecture's ``x`` is one vector, ``batch=1``).
+        seed: seeds the weights, ``X`` and ``G``.
+        backward: also backpropagate ``G`` and record gradients.
+        hist_range, bins: the histograms' range and number of bins (see ``ActivationStats``).
+
+    Returns:
+        A :class:`StackRun` with the statistics and the last layer's output.
+
+    See the book: Weight initialization.
+    """
+    g = generator(seed)
+    dev = device()
+    model = deep_stack(depth, width, activation, weight_std=weight_std, init=init,
+                       generator=g).to(dev)
+    X = torch.randn(batch, width, generator=g).to(dev)  # (N, D): the lecture's x is N = 1
+    G = torch.randn(batch, width, generator=g).to(dev) if backward else None
+    stats = ActivationStats(model, bins=bins, range=hist_range)
+    with torch.set_grad_enabled(backward), stats:
+        out = model(X)
+        if backward:
+            out.backward(G)
+    return StackRun(stats, out.detach().cpu())
