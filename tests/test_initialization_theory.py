@@ -9,8 +9,19 @@ import torch
 
 from dlcourse.data import load_digits
 from dlcourse.experiments.initialization_theory import (
-    RULES, SweepRun, depth_lr_sweep, gain_table, growing_widths, plot_sweep, second_moment,
-    sweep_table, training_verdict, variance_flow, variance_flow_theory, weight_variance)
+    RULES,
+    SweepRun,
+    depth_lr_sweep,
+    gain_table,
+    growing_widths,
+    plot_sweep,
+    second_moment,
+    sweep_table,
+    training_verdict,
+    variance_flow,
+    variance_flow_theory,
+    weight_variance,
+)
 
 LN10 = math.log(10)
 
@@ -39,14 +50,16 @@ def test_weight_variance_rules():
 
 
 def test_average_rule_is_torchs_xavier_normal():
-    w = torch.nn.init.xavier_normal_(torch.empty(1024, 256), generator=torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(0)
+    w = torch.nn.init.xavier_normal_(torch.empty(1024, 256), generator=g)
     expected = math.sqrt(weight_variance(256, 1024, "average"))
     assert abs(w.std().item() / expected - 1) < 0.01
 
 
 def test_theory_fan_in_keeps_forward_fan_out_keeps_backward():
     widths = growing_widths(64, 256, 4)
-    fan_in, fan_out = variance_flow_theory(widths, "fan_in"), variance_flow_theory(widths, "fan_out")
+    fan_in = variance_flow_theory(widths, "fan_in")
+    fan_out = variance_flow_theory(widths, "fan_out")
     assert all(abs(v - 1) < 1e-12 for v in fan_in["forward"] + fan_out["backward"])
     # the other direction changes by the total width ratio 256/64 = 4, the one up, the other down
     assert math.isclose(fan_in["backward"][-1], 4.0) and math.isclose(fan_out["forward"][-1], 0.25)
@@ -153,7 +166,7 @@ def test_depth_lr_sweep_runs_every_combination():
     assert len(runs) == 2 * 1 * 2 * 2
     assert {(r.depth, r.init, r.seed) for r in runs} == {
         (d, i, s) for d in (1, 2) for i in ("xavier_normal", "kaiming_normal") for s in (0, 1)}
-    assert all(len(r.loss) == 2 and math.isfinite(r.best) for r in runs)
+    assert all(len(r.loss) == 2 and math.isfinite(r.best) and r.grad0 > 0 for r in runs)
     again = depth_lr_sweep(train, depths=(2,), lrs=(0.1,), seeds=(1,), width=8, epochs=2)
     assert again[0].loss == next(r.loss for r in runs if (r.depth, r.seed) == (2, 1))
     fig = plot_sweep(runs, title="sweep")

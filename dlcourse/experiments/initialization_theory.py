@@ -42,8 +42,13 @@ RULES: tuple[str, ...] = ("fan_in", "fan_out", "average")
 # --- section 1: the forward and the backward condition -------------------------------------------
 
 def growing_widths(start: int = 256, stop: int = 1024, depth: int = 8) -> list[int]:
-    """``depth + 1`` layer widths growing geometrically from ``start`` to ``stop`` (rounded), the
-    sizes of a stack of ``depth`` non-square layers: layer ``l`` maps ``widths[l-1] -> widths[l]``."""
+    """Layer widths growing geometrically from ``start`` to ``stop``: ``depth + 1`` of them.
+
+    They are the sizes of a stack of ``depth`` non-square layers (rounded to integers): layer
+    ``l`` maps ``widths[l-1] -> widths[l]``.
+
+    See the book: Weight initialization, continued.
+    """
     for name, value in (("start", start), ("stop", stop), ("depth", depth)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
@@ -52,12 +57,15 @@ def growing_widths(start: int = 256, stop: int = 1024, depth: int = 8) -> list[i
 
 
 def weight_variance(fan_in: int, fan_out: int, rule: Rule) -> float:
-    r"""The weight variance of ``rule``: ``"fan_in"`` :math:`1/n_{in}` (the forward condition),
-    ``"fan_out"`` :math:`1/n_{out}` (the backward condition) or ``"average"``
-    :math:`2/(n_{in} + n_{out})` (Glorot & Bengio, 2010, their eq. 12; ``xavier_normal_``).
+    r"""The weight variance of one of the three rules of section 1.
+
+    ``"fan_in"``: :math:`1/n_{in}` (the forward condition); ``"fan_out"``: :math:`1/n_{out}` (the
+    backward condition); ``"average"``: :math:`2/(n_{in} + n_{out})` (Glorot & Bengio, 2010, their
+    eq. 12; what ``xavier_normal_`` draws).
 
     Args:
-        fan_in: inputs of the layer. fan_out: outputs of the layer.
+        fan_in: inputs of the layer.
+        fan_out: outputs of the layer.
         rule: one of :data:`RULES`.
 
     Returns:
@@ -76,17 +84,18 @@ def weight_variance(fan_in: int, fan_out: int, rule: Rule) -> float:
 
 def variance_flow(widths: Sequence[int], rule: Rule, batch: int = 1024,
                   seed: int = 0) -> dict[str, list[float]]:
-    r"""Push ``X ~ N(0, 1)`` forward and a gradient ``G ~ N(0, 1)`` backward through the linear
-    layers ``widths[0] -> widths[1] -> ...``, :math:`W_l \sim N(0, \operatorname{Var}(w))` with
-    :func:`weight_variance`, and measure the variances on the way.
+    r"""Measure the variance of the signal forward and of the gradient backward, layer by layer.
 
-    Forward :math:`h_l = h_{l-1} W_l^T`; backward :math:`\delta_{l-1} = \delta_l W_l` (what
-    autograd computes for a ``Linear`` layer without activation).
+    ``X ~ N(0, 1)`` goes forward and a gradient ``G ~ N(0, 1)`` backward through the linear layers
+    ``widths[0] -> widths[1] -> ...``, :math:`W_l \sim N(0, \operatorname{Var}(w))` with
+    :func:`weight_variance`. Forward :math:`h_l = h_{l-1} W_l^T`; backward
+    :math:`\delta_{l-1} = \delta_l W_l` (what autograd computes for a ``Linear`` layer).
 
     Args:
-        widths: the layer widths, at least two. rule: one of :data:`RULES`.
-        batch: input vectors (and output gradients) per measurement. seed: seeds the weights,
-            then ``X``, then ``G``.
+        widths: the layer widths, at least two.
+        rule: one of :data:`RULES`.
+        batch: input vectors (and output gradients) per measurement.
+        seed: seeds the weights, then ``X``, then ``G``.
 
     Returns:
         ``{"forward": [Var(h_1), ..., Var(h_L)], "backward": [Var(δ_{L-1}), ..., Var(δ_0)]}``:
@@ -113,9 +122,14 @@ def variance_flow(widths: Sequence[int], rule: Rule, batch: int = 1024,
 
 
 def variance_flow_theory(widths: Sequence[int], rule: Rule) -> dict[str, list[float]]:
-    r"""What :func:`variance_flow` should measure: layer :math:`l` multiplies the forward variance
-    by :math:`n_{in}\operatorname{Var}(w)` and the backward variance by
-    :math:`n_{out}\operatorname{Var}(w)`; the lists are the running products, in the same order."""
+    r"""What :func:`variance_flow` should measure, from the two conditions.
+
+    Layer :math:`l` multiplies the forward variance by :math:`n_{in}\operatorname{Var}(w)` and the
+    backward variance by :math:`n_{out}\operatorname{Var}(w)`; the lists are the running products,
+    in the order of :func:`variance_flow`.
+
+    See the book: Weight initialization, continued.
+    """
     pairs = list(zip(widths[:-1], widths[1:]))
     forward, backward, f, b = [], [], 1.0, 1.0
     for n_in, n_out in pairs:
@@ -131,8 +145,10 @@ def variance_flow_theory(widths: Sequence[int], rule: Rule) -> dict[str, list[fl
 
 def second_moment(f: Callable[[np.ndarray], np.ndarray], std: float = 1.0,
                   nodes: int = 201) -> float:
-    r""":math:`\mathbb{E}[f(z)^2]` for :math:`z \sim N(0, \text{std}^2)`, by Gauss–Hermite
-    quadrature with ``nodes`` points (exact for polynomials up to degree ``2 nodes - 1``).
+    r"""The second moment :math:`\mathbb{E}[f(z)^2]` of ``f`` for :math:`z \sim N(0, \text{std}^2)`.
+
+    Computed by Gauss–Hermite quadrature with ``nodes`` points (exact for polynomials up to
+    degree ``2 nodes - 1``).
 
     The gain that keeps the second moment of a layer's pre-activations at 1 is
     :math:`1/\sqrt{\mathbb{E}[f(z)^2]}`, :math:`z \sim N(0, 1)`.
@@ -145,7 +161,7 @@ def second_moment(f: Callable[[np.ndarray], np.ndarray], std: float = 1.0,
 
 def _activations(slope: float) -> dict[str, tuple[Callable[[np.ndarray], np.ndarray],
                                                   tuple[float, float], str]]:
-    """name -> (f on NumPy arrays, (f' just left of 0, f' just right of 0), its torch name)."""
+    """Map name -> (f on NumPy arrays, (f' just left of 0, f' just right of 0), its torch name)."""
     alpha, scale = 1.6732632423543772, 1.0507009873554805  # SELU's constants (Klambauer et al.)
     return {
         "linear": (lambda z: z, (1.0, 1.0), "linear"),
@@ -160,8 +176,7 @@ def _activations(slope: float) -> dict[str, tuple[Callable[[np.ndarray], np.ndar
 
 
 def gain_table(slope: float = 0.2) -> list[dict[str, Any]]:
-    r"""Three gains per activation :math:`f`, for weights :math:`\operatorname{Var}(w) =
-    \text{gain}^2 / n`:
+    r"""Three gains per activation function, for weights :math:`\operatorname{Var}(w) = g^2/n`.
 
     * ``forward``: :math:`1/\sqrt{\mathbb{E}[f(z)^2]}`, :math:`z \sim N(0, 1)`
       (:func:`second_moment`): keeps the second moment of unit-variance pre-activations;
@@ -187,9 +202,9 @@ def gain_table(slope: float = 0.2) -> list[dict[str, Any]]:
     rows = []
     for name, (f, (left, right), torch_name) in _activations(float(slope)).items():
         m2 = second_moment(f)
+        gain = torch.nn.init.calculate_gain(torch_name, float(slope))  # type: ignore[arg-type]
         rows.append({"activation": name, "E[f(z)²]": m2, "forward": 1 / math.sqrt(m2),
-                     "backward, small z": math.sqrt(2 / (left**2 + right**2)),
-                     "torch": torch.nn.init.calculate_gain(torch_name, float(slope))})
+                     "backward, small z": math.sqrt(2 / (left**2 + right**2)), "torch": gain})
     return rows
 
 
@@ -201,9 +216,10 @@ VERDICTS = ("diverged", "at chance", "slow", "trains")
 
 def training_verdict(loss: float, chance: float = math.log(10), band: float = 0.05,
                      good: float = 0.5) -> str:
-    r"""A training run's lowest epoch ``loss``, in words: ``"diverged"`` (not finite),
-    ``"at chance"`` (above ``chance - band``; ``chance`` is :math:`\ln 10` for ten classes),
-    ``"trains"`` (below ``good``) or ``"slow"`` (in between).
+    r"""A training run's lowest epoch ``loss``, in words.
+
+    ``"diverged"`` (not finite), ``"at chance"`` (above ``chance - band``; ``chance`` is
+    :math:`\ln 10` for ten classes), ``"trains"`` (below ``good``) or ``"slow"`` (in between).
 
     The thresholds sit far from the losses the book's sweep produces, so that the verdict is the
     same on any CPU even where the trained losses themselves are not.
@@ -224,18 +240,25 @@ def training_verdict(loss: float, chance: float = math.log(10), band: float = 0.
 
 @dataclass
 class SweepRun:
-    """One training run of :func:`depth_lr_sweep`: its settings and its per-epoch losses."""
+    """One training run of :func:`depth_lr_sweep`.
+
+    Its settings, its per-epoch losses and the std of the first layer's weight gradient at
+    initialization (``grad0``).
+    """
 
     depth: int
     lr: float
     init: str
     seed: int
     loss: list[float]
+    grad0: float = math.nan
 
     @property
     def best(self) -> float:
-        """The lowest finite epoch loss (``inf`` when every epoch diverged): unlike the last
-        epoch's loss it does not depend on where a bumpy curve happens to end."""
+        """The lowest finite epoch loss (``inf`` when every epoch diverged).
+
+        Unlike the last epoch's loss it does not depend on where a bumpy curve happens to end.
+        """
         finite = [v for v in self.loss if math.isfinite(v)]
         return min(finite) if finite else math.inf
 
@@ -243,8 +266,10 @@ class SweepRun:
 def depth_lr_sweep(train: tuple[Tensor, Tensor], depths: Sequence[int], lrs: Sequence[float],
                    inits: Sequence[str] = ("xavier_normal", "kaiming_normal"),
                    seeds: Sequence[int] = (0, 1, 2), **kwargs: Any) -> list[SweepRun]:
-    """Train :func:`~dlcourse.experiments.initialization.train_deep_relu` for every depth,
-    learning rate, init and seed; ``kwargs`` (``width``, ``epochs``, ``batch_size``) go to it.
+    """Train a deep ReLU network for every depth, learning rate, init and seed.
+
+    Each run is :func:`~dlcourse.experiments.initialization.train_deep_relu`; ``kwargs``
+    (``width``, ``epochs``, ``batch_size``) go to it.
 
     See the book: Weight initialization, continued.
     """
@@ -255,9 +280,9 @@ def depth_lr_sweep(train: tuple[Tensor, Tensor], depths: Sequence[int], lrs: Seq
         for lr in lrs:
             for init in inits:
                 for seed in seeds:
-                    history, _ = train_deep_relu(init, train, depth=depth, lr=lr, seed=seed,
-                                                 **kwargs)
-                    runs.append(SweepRun(depth, lr, init, seed, list(history.loss)))
+                    history, grad0 = train_deep_relu(init, train, depth=depth, lr=lr, seed=seed,
+                                                     **kwargs)
+                    runs.append(SweepRun(depth, lr, init, seed, list(history.loss), grad0))
     return runs
 
 
@@ -269,9 +294,10 @@ def _groups(runs: Sequence[SweepRun]) -> dict[tuple[int, str, float], list[Sweep
 
 
 def sweep_table(runs: Sequence[SweepRun], **verdict_kwargs: Any) -> list[dict[str, Any]]:
-    """One row per (depth, init), one column per learning rate: the :func:`training_verdict` of
-    the median over the seeds of each run's lowest epoch loss (a median of three is robust to
-    one odd run).
+    """The verdicts of a sweep: one row per (depth, init), one column per learning rate.
+
+    Each cell is the :func:`training_verdict` of the median over the seeds of each run's lowest
+    epoch loss (a median of three is robust to one odd run).
 
     See the book: Weight initialization, continued.
     """
@@ -287,8 +313,10 @@ def sweep_table(runs: Sequence[SweepRun], **verdict_kwargs: Any) -> list[dict[st
 
 
 def plot_sweep(runs: Sequence[SweepRun], title: str | None = None) -> Figure:
-    """The lowest epoch loss against depth: one line per (init, learning rate) through the median
-    over the seeds, a band from the lowest to the highest seed, :math:`\\ln 10` dotted.
+    r"""The lowest epoch loss against depth, one line per (init, learning rate).
+
+    Each line runs through the median over the seeds, with a band from the lowest to the highest
+    seed; :math:`\ln 10` is dotted.
 
     See the book: Weight initialization, continued.
     """
