@@ -35,9 +35,11 @@ def test_growing_widths_is_geometric_from_start_to_stop():
     assert all(abs(r - 2 ** 0.25) < 0.01 for r in ratios)
 
 
-@pytest.mark.parametrize("kwargs", [{"start": 0}, {"depth": 0}, {"stop": 2.5}, {"depth": True}])
-def test_growing_widths_rejects_bad_sizes(kwargs):
-    with pytest.raises(ValueError, match=next(iter(kwargs))):
+@pytest.mark.parametrize("kwargs, error", [
+    ({"start": 0}, ValueError), ({"depth": 0}, ValueError), ({"stop": 2.5}, TypeError),
+    ({"depth": True}, TypeError)])
+def test_growing_widths_rejects_bad_sizes(kwargs, error):
+    with pytest.raises(error, match=next(iter(kwargs))):
         growing_widths(**kwargs)
 
 

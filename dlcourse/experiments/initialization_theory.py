@@ -18,14 +18,16 @@ from __future__ import annotations
 import math
 import statistics
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Literal, Sequence
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 from torch import Tensor
 
 from dlcourse.runtime import device, generator
+
+if TYPE_CHECKING:  # matplotlib loads only when a figure is drawn
+    from matplotlib.figure import Figure
 
 __all__ = [
     "RULES", "SweepRun", "VERDICTS", "depth_lr_sweep", "gain_table", "growing_widths",
@@ -50,8 +52,10 @@ def growing_widths(start: int = 256, stop: int = 1024, depth: int = 8) -> list[i
     See the book: Weight initialization, continued.
     """
     for name, value in (("start", start), ("stop", stop), ("depth", depth)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
     ratio = (stop / start) ** (1 / depth)
     return [round(start * ratio**k) for k in range(depth + 1)]
 
