@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -104,6 +105,18 @@ def test_second_moment_of_known_functions():
     assert math.isclose(second_moment(lambda z: z**2), 3.0, rel_tol=1e-10)  # E[z^4] = 3
     assert math.isclose(second_moment(lambda z: z, std=2.0), 4.0, rel_tol=1e-12)
     assert abs(second_moment(lambda z: (z > 0) * z) - 0.5) < 1e-3  # a kink: quadrature is close
+
+
+def test_second_moment_rejects_bad_arguments():
+    with pytest.raises(TypeError, match="nodes"):
+        second_moment(np.tanh, nodes=10.0)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="std"):
+        second_moment(np.tanh, std=0.0)
+
+
+def test_plot_sweep_rejects_no_runs():
+    with pytest.raises(ValueError, match="runs"):
+        plot_sweep([])
 
 
 def test_gain_table_matches_the_derivations_and_torch():

@@ -159,6 +159,10 @@ def second_moment(f: Callable[[np.ndarray], np.ndarray], std: float = 1.0,
 
     See the book: Weight initialization, continued.
     """
+    if not isinstance(nodes, int) or isinstance(nodes, bool):
+        raise TypeError(f"nodes must be an int, got {type(nodes).__name__}")
+    if nodes < 1 or not std > 0:
+        raise ValueError(f"need nodes >= 1 and std > 0, got nodes={nodes}, std={std}")
     z, w = np.polynomial.hermite_e.hermegauss(nodes)
     return float((w / w.sum() * np.asarray(f(std * z), dtype=float) ** 2).sum())
 
@@ -326,6 +330,8 @@ def plot_sweep(runs: Sequence[SweepRun], title: str | None = None) -> Figure:
     """
     from dlcourse.viz import _new_figure
 
+    if not runs:
+        raise ValueError("runs is empty: pass the list that depth_lr_sweep returned")
     fig = _new_figure(6.4, 4.0, layout="constrained")
     ax = fig.subplots()
     lines: dict[tuple[str, float], list[tuple[int, list[float]]]] = {}
