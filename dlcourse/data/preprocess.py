@@ -25,8 +25,8 @@ __all__ = ["Preprocessor", "Standardize", "MinMaxScale"]
 class Preprocessor(ABC):
     """Base class: shared input checks, ``fit_transform`` and the not-fitted / shape errors.
 
-    A subclass implements :meth:`_fit` (learn statistics from a checked training tensor),
-    :meth:`_transform` and :meth:`_inverse` (apply them to a checked tensor).
+    A subclass implements ``_fit`` (learn statistics from a checked training tensor),
+    ``_transform`` and ``_inverse`` (apply them to a checked tensor).
     """
 
     n_features_in_: int | None = None
@@ -163,9 +163,10 @@ class MinMaxScale(Preprocessor):
     outside ``feature_range``: the mapping is fitted on the training set and never clipped.
 
     Attributes:
-        data_min_, data_max_: the per-feature training minimum and maximum.
-        center_, half_range_: :math:`(\max + \min)/2` and :math:`(\max - \min)/2`, with 1 for
-            constant features.
+        data_min_: the per-feature training minimum.
+        data_max_: the per-feature training maximum.
+        center_: :math:`(\max + \min)/2` per feature.
+        half_range_: :math:`(\max - \min)/2` per feature, with 1 for constant features.
 
     See the book: Data preprocessing (mean subtraction and normalization).
     """
