@@ -48,7 +48,7 @@ POINTER = "See the book:"
 SENTENCE_END = re.compile(r"\.(\s|$)")
 
 
-# -- 1. stored outputs ------------------------------------------------------------------------------
+# -- 1. stored outputs -----------------------------------------------------------------------------
 
 
 def notebook_problems(notebook: dict[str, Any]) -> list[str]:
@@ -83,14 +83,15 @@ def check_stored_outputs(app: Sphinx, doctree: nodes.document) -> None:
         return
     for problem in notebook_problems(json.loads(path.read_text(encoding="utf-8"))):
         logger.warning(
-            f"{problem}; the book shows stored outputs: run `.venv/bin/dlcourse execute {path.name}`",
+            f"{problem}; the book shows the stored outputs: "
+            f"run `.venv/bin/dlcourse execute {path.name}`",
             location=docname,
             type="dlcourse",
             subtype="stored_outputs",
         )
 
 
-# -- 2. chapter links -------------------------------------------------------------------------------
+# -- 2. chapter links ------------------------------------------------------------------------------
 
 
 def pointer_spans(text: str, titles: list[str]) -> list[tuple[int, int, str]]:
@@ -142,7 +143,9 @@ class ChapterLinks(SphinxPostTransform):
             if spans:
                 text.parent.replace(text, self.linked(str(text), spans, chapters))
 
-    def linked(self, text: str, spans: list[tuple[int, int, str]], chapters: dict[str, str]) -> list[nodes.Node]:
+    def linked(
+        self, text: str, spans: list[tuple[int, int, str]], chapters: dict[str, str]
+    ) -> list[nodes.Node]:
         """``text`` split into plain text and references at ``spans``."""
         parts: list[nodes.Node] = []
         cursor = 0
@@ -156,7 +159,7 @@ class ChapterLinks(SphinxPostTransform):
         return [*parts, nodes.Text(text[cursor:])]
 
 
-# -- 3. API pages -----------------------------------------------------------------------------------
+# -- 3. API pages ----------------------------------------------------------------------------------
 
 
 def public_submodules(name: str) -> list[str]:
@@ -202,7 +205,9 @@ class DlcourseAutomodule(SphinxDirective):
 def _shared_prefix(name: str, module: str) -> int:
     """How many leading dotted parts ``name`` shares with ``module``."""
     parts, here = name.split("."), module.split(".")
-    return next((i for i, (a, b) in enumerate(zip(parts, here)) if a != b), min(len(parts), len(here)))
+    return next(
+        (i for i, (a, b) in enumerate(zip(parts, here)) if a != b), min(len(parts), len(here))
+    )
 
 
 def nearest_object(names: list[str], module: str) -> str | None:
@@ -233,7 +238,9 @@ def _module_holding(target: str, module: str) -> str | None:
     return None
 
 
-def resolve_short_name(app: Sphinx, env: Any, node: Any, contnode: nodes.Element) -> nodes.Element | None:
+def resolve_short_name(
+    app: Sphinx, env: Any, node: Any, contnode: nodes.Element
+) -> nodes.Element | None:
     """Resolve a docstring's short Python reference (``:class:`ClaimLog```) that Sphinx did not.
 
     Sphinx looks a short name up in the current module and class only; a docstring in

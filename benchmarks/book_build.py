@@ -1,11 +1,12 @@
-"""How long the whole book takes to build from clean, and what it weighs, against the one-minute budget.
+"""How long the whole book takes to build from clean, and its size, against the one-minute budget.
 
 The book is built as `make book` builds it (``jupyter-book build --all -W -n --keep-going``) into a
 fresh temporary folder, from the outputs stored in the notebooks (``execute_notebooks: off`` in
 ``_config.yml``). For comparison the same sources are built a second time with every chapter
 executed (``execute_notebooks: force``, the former setting), from a copy whose ``_config.yml``
 differs in that one line; ``--no-execute`` skips that slower row. The table gives the wall time,
-the pages built and the size of ``_build/html`` (in all, and without the vendored scripts).
+the CPU time, the pages built and the size of ``_build/html`` (in all, and without the vendored
+scripts). The machine's load average is printed first: wall times on a shared machine are longer.
 
     .venv/bin/python benchmarks/book_build.py              # or: make bench
     .venv/bin/python benchmarks/book_build.py --no-execute
@@ -20,6 +21,7 @@ import argparse
 import dataclasses
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -35,8 +37,11 @@ VENDOR = Path("_static") / "vendor"  # MathJax, RequireJS, the widget manager (h
 
 @dataclasses.dataclass
 class Row:
+    """One build: how long it took, how many pages it wrote and how big they are."""
+
     build: str
     seconds: float
+    cpu_seconds: float  # user + system time of the build's processes: what a busy machine hides
     pages: int
     mib: float
     mib_own: float  # without the vendored scripts
@@ -45,11 +50,13 @@ class Row:
 
 
 def jupyter_book() -> str:
+    """The jupyter-book command next to this Python (the venv's)."""
     exe = Path(sys.executable).parent / "jupyter-book"
     return str(exe if exe.exists() else ROOT / ".venv" / "bin" / "jupyter-book")
 
 
 def size_mib(folder: Path) -> float:
+    """Total size of the files under ``folder``, in MiB."""
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / 2**20
 
 
@@ -64,43 +71,78 @@ def executing_copy(dest: Path) -> Path:
     text = config.read_text(encoding="utf-8")
     if 'execute_notebooks: "off"' not in text:
         raise SystemExit('_config.yml no longer says execute_notebooks: "off"; update this script')
-    config.write_text(text.replace('execute_notebooks: "off"', "execute_notebooks: force"), encoding="utf-8")
+    config.write_text(
+        text.replace('execute_notebooks: "off"', "execute_notebooks: force"), encoding="utf-8"
+    )
     return dest
 
 
 def build(name: str, source: Path, out: Path) -> Row:
+    """Build the book in ``source`` from clean into ``out``, as `make book` does, and measure it."""
     env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE")
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # the venv's kernel
-    cmd = [jupyter_book(), "build", "--all", "-W", "-n", "--keep-going", "--path-output", str(out), str(source)]
+    env["PATH"] = (
+        f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # the venv's kernel
+    )
+    cmd = [
+        jupyter_book(),
+        "build",
+        "--all",
+        "-W",
+        "-n",
+        "--keep-going",
+        "--path-output",
+        str(out),
+        str(source),
+    ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, cwd=source, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     html = out / "_build" / "html"
     ok = proc.returncode == 0 and (html / "index.html").is_file()
-    pages = [p for p in html.rglob("*.html") if "_static" not in p.relative_to(html).parts] if ok else []
+    pages = (
+        [p for p in html.rglob("*.html") if "_static" not in p.relative_to(html).parts]
+        if ok
+        else []
+    )
     total = size_mib(html) if ok else 0.0
     vendored = size_mib(html / VENDOR) if ok and (html / VENDOR).is_dir() else 0.0
     tail = "" if ok else "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-30:])
-    return Row(name, seconds, len(pages), total, total - vendored, ok, tail)
+    return Row(name, seconds, cpu, len(pages), total, total - vendored, ok, tail)
 
 
 def print_table(rows: list[Row]) -> None:
-    print(f"{'build':<34} {'seconds':>8} {'pages':>6} {'html MiB':>9} {'own MiB':>8}  verdict")
+    """Print one line per build, with its verdict against the budget."""
+    head = ("seconds", "cpu s", "pages", "html MiB", "own MiB")
+    print(
+        f"{'build':<34} {head[0]:>8} {head[1]:>6} {head[2]:>6} {head[3]:>9} {head[4]:>8}  verdict"
+    )
     for row in rows:
         if not row.ok:
             verdict = "FAILED"
         else:
             share = f"{row.seconds / BUDGET_S:.0%} of {BUDGET_S:.0f} s"
             verdict = f"ok ({share})" if row.seconds <= BUDGET_S else f"OVER BUDGET ({share})"
-        print(f"{row.build:<34} {row.seconds:>8.1f} {row.pages:>6} {row.mib:>9.1f} {row.mib_own:>8.1f}  {verdict}")
+        print(
+            f"{row.build:<34} {row.seconds:>8.1f} {row.cpu_seconds:>6.1f} {row.pages:>6} "
+            f"{row.mib:>9.1f} {row.mib_own:>8.1f}  {verdict}"
+        )
+    print("seconds: wall clock, the budget's measure; cpu s: user + system time of the build")
     print("own MiB: _build/html without the vendored MathJax, RequireJS and widget scripts")
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the builds and print the table; 1 when a build failed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-execute", action="store_true", help="skip the build that executes every chapter")
+    parser.add_argument(
+        "--no-execute", action="store_true", help="skip the build that executes every chapter"
+    )
     args = parser.parse_args(argv)
-    print(f"{platform.node()}: {os.cpu_count()} CPUs, Python {platform.python_version()}\n")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    python = platform.python_version()
+    print(f"{platform.node()}: {os.cpu_count()} CPUs, load average {load}, Python {python}\n")
     rows = []
     with tempfile.TemporaryDirectory(prefix="book-bench-") as tmp:
         rows.append(build("from stored outputs (make book)", ROOT, Path(tmp) / "stored"))

@@ -19,19 +19,36 @@ import dlcourse_book as ext  # noqa: E402
 TITLES = ["Weight initialization", "Data preprocessing", "Optimizers"]
 
 
-def cell(count: int | None, outputs: list[dict] | None = None, source: str = "x = 1", tags: list[str] | None = None) -> dict:
+def cell(
+    count: int | None,
+    outputs: list[dict] | None = None,
+    source: str = "x = 1",
+    tags: list[str] | None = None,
+) -> dict:
     metadata = {"tags": tags} if tags else {}
-    return {"cell_type": "code", "execution_count": count, "outputs": outputs or [], "source": source, "metadata": metadata}
+    return {
+        "cell_type": "code",
+        "execution_count": count,
+        "outputs": outputs or [],
+        "source": source,
+        "metadata": metadata,
+    }
 
 
 ERROR = {"output_type": "error", "ename": "ValueError", "evalue": "bad", "traceback": []}
 
 
-# -- stored outputs ---------------------------------------------------------------------------------
+# -- stored outputs --------------------------------------------------------------------------------
 
 
 def test_an_executed_notebook_has_no_problems() -> None:
-    nb = {"cells": [{"cell_type": "markdown", "source": "# A"}, cell(1), cell(2, [{"output_type": "stream"}])]}
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "source": "# A"},
+            cell(1),
+            cell(2, [{"output_type": "stream"}]),
+        ]
+    }
     assert ext.notebook_problems(nb) == []
 
 
@@ -45,11 +62,13 @@ def test_an_empty_code_cell_needs_no_outputs() -> None:
 
 
 def test_a_stored_error_is_a_problem_unless_the_cell_is_tagged() -> None:
-    assert ext.notebook_problems({"cells": [cell(1, [ERROR])]}) == ["code cell 1 stored an error: ValueError"]
+    assert ext.notebook_problems({"cells": [cell(1, [ERROR])]}) == [
+        "code cell 1 stored an error: ValueError"
+    ]
     assert ext.notebook_problems({"cells": [cell(1, [ERROR], tags=["raises-exception"])]}) == []
 
 
-# -- chapter pointers --------------------------------------------------------------------------------
+# -- chapter pointers ------------------------------------------------------------------------------
 
 
 def test_a_pointer_names_a_chapter() -> None:
@@ -66,7 +85,10 @@ def test_a_pointer_wrapped_over_lines_and_in_another_case_still_matches() -> Non
 
 def test_a_pointer_may_name_several_chapters() -> None:
     text = "See the book: Data preprocessing; Weight initialization (curves)."
-    assert [title for _, _, title in ext.pointer_spans(text, TITLES)] == ["Data preprocessing", "Weight initialization"]
+    assert [title for _, _, title in ext.pointer_spans(text, TITLES)] == [
+        "Data preprocessing",
+        "Weight initialization",
+    ]
 
 
 def test_titles_outside_the_pointer_sentence_are_left_alone() -> None:
@@ -78,20 +100,34 @@ def test_a_chapter_not_in_the_book_is_not_matched() -> None:
     assert ext.pointer_spans("See the book: Practical guidelines.", TITLES) == []
 
 
-# -- short references ---------------------------------------------------------------------------------
+# -- short references ------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("names", "module", "expected"),
     [
-        (["dlcourse.experiments.claims.ClaimLog"], "dlcourse.experiments", "dlcourse.experiments.claims.ClaimLog"),
-        (["dlcourse.data.Standardize", "dlcourse.data.preprocess.Standardize"], "dlcourse.data.digits", "dlcourse.data.Standardize"),
-        (["dlcourse.grading.expect.fmt", "dlcourse.experiments.claims.fmt"], "dlcourse.experiments", "dlcourse.experiments.claims.fmt"),
+        (
+            ["dlcourse.experiments.claims.ClaimLog"],
+            "dlcourse.experiments",
+            "dlcourse.experiments.claims.ClaimLog",
+        ),
+        (
+            ["dlcourse.data.Standardize", "dlcourse.data.preprocess.Standardize"],
+            "dlcourse.data.digits",
+            "dlcourse.data.Standardize",
+        ),
+        (
+            ["dlcourse.grading.expect.fmt", "dlcourse.experiments.claims.fmt"],
+            "dlcourse.experiments",
+            "dlcourse.experiments.claims.fmt",
+        ),
         (["dlcourse.a.x.fmt", "dlcourse.a.y.fmt"], "dlcourse.a", None),
         ([], "dlcourse", None),
     ],
 )
-def test_the_nearest_same_named_object_wins_and_a_tie_stays_unresolved(names: list[str], module: str, expected: str | None) -> None:
+def test_the_nearest_same_named_object_wins_and_a_tie_stays_unresolved(
+    names: list[str], module: str, expected: str | None
+) -> None:
     assert ext.nearest_object(names, module) == expected
 
 
