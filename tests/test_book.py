@@ -352,9 +352,15 @@ def parse_links(page: Path) -> LinkParser:
 def broken_links(html: Path, pages: list[Path]) -> list[str]:
     """Every local <a href> of ``pages`` whose file, or whose #anchor in that file, is missing."""
     parsed: dict[Path, LinkParser] = {}
+
+    def links_of(page: Path) -> LinkParser:
+        if page not in parsed:
+            parsed[page] = parse_links(page)
+        return parsed[page]
+
     broken = []
     for page in pages:
-        links = parsed.setdefault(page, parse_links(page))
+        links = links_of(page)
         for href in links.hrefs:
             parts = urlsplit(href)
             if parts.scheme or href.startswith("//"):
@@ -364,7 +370,7 @@ def broken_links(html: Path, pages: list[Path]) -> list[str]:
             if not target.exists():
                 broken.append(f"{where} (no such file)")
             elif parts.fragment and target.suffix == ".html":
-                ids = parsed.setdefault(target, parse_links(target)).ids
+                ids = links_of(target).ids
                 if unquote(parts.fragment) not in ids:
                     broken.append(f"{where} (no id {parts.fragment!r} there)")
     return broken
