@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +44,7 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_SCHEMES = {"file", "data", "blob", "about"}
 SCREENSHOTS = ROOT / "_build" / "screenshots"
+REDIRECT = re.compile(r'<meta http-equiv="refresh" content="\d+;\s*url=([^"]+)"', re.IGNORECASE)
 # Pages Sphinx writes besides the documents of _toc.yml (index.html redirects to the intro).
 GENERATED_PAGES = ["index", "genindex", "search", "py-modindex"]
 
@@ -486,7 +488,11 @@ class Visit:
 def test_page_renders_offline_in_chromium(book: Book, browser, docname: str) -> None:
     path = book.html / html_name(docname)
     assert path.is_file(), f"{html_name(docname)} was not built"
-    source = path.read_text(encoding="utf-8")
+    # index.html only redirects (to the root document): follow it, and check the page it lands on.
+    redirect = REDIRECT.search(path.read_text(encoding="utf-8"))
+    landing = (path.parent / unquote(redirect.group(1))).resolve() if redirect else path
+    assert landing.is_file(), f"{docname} redirects to a page that was not built: {landing}"
+    source = landing.read_text(encoding="utf-8")
     has_math = 'class="math' in source
     has_widget_state = "application/vnd.jupyter.widget-state+json" in source
     has_widget_views = "application/vnd.jupyter.widget-view+json" in source
@@ -505,6 +511,9 @@ def test_page_renders_offline_in_chromium(book: Book, browser, docname: str) -> 
     try:
         start = time.perf_counter()
         page.goto(path.as_uri(), wait_until="load")
+        if redirect:
+            page.wait_for_url(landing.as_uri())
+            page.wait_for_load_state("load")
 
         if has_math:
             page.wait_for_function(
