@@ -182,7 +182,7 @@ def automodule_lines(name: str) -> list[str]:
     lines = []
     for module in public_submodules(name):
         children = {sub.rsplit(".", 1)[1] for sub in public_submodules(module)[1:]}
-        lines += [f".. automodule:: {module}", "   :members:", "   :undoc-members:"]
+        lines += [f".. automodule:: {module}", "   :members:"]
         if children:
             lines += [f"   :exclude-members: {', '.join(sorted(children))}"]
         lines += [""]

@@ -63,9 +63,8 @@ class History:
 
     Attributes:
         loss: mean training loss over the epoch's minibatches.
-        valid_loss: validation loss after each epoch (empty without ``valid``).
-        valid_acc: validation accuracy after each epoch (empty without ``valid``; nan when the
-            outputs are not class scores).
+        valid_loss, valid_acc: validation loss and accuracy after each epoch (empty without
+            ``valid``; accuracy is nan when the outputs are not class scores).
         step_loss: the training loss of every minibatch, for finer curves than ``loss``.
         epochs_run: epochs actually trained (fewer than asked when stopped early).
         stopped_early: whether early stopping ended training.

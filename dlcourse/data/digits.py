@@ -28,10 +28,8 @@ class Split:
     """A train/test split of tensors, and the scaler fitted on the training part (if any).
 
     Attributes:
-        X_train: training inputs (float32).
-        y_train: training labels (int64).
-        X_test: test inputs, transformed with the *training* statistics.
-        y_test: test labels (int64).
+        X_train, y_train: training inputs (float32) and integer labels (int64).
+        X_test, y_test: test inputs and labels, transformed with the *training* statistics.
         scaler: the :class:`~dlcourse.data.preprocess.Standardize` fitted on ``X_train``
             (before any reshape), or ``None`` when the data was not standardized.
     """

@@ -163,10 +163,9 @@ class MinMaxScale(Preprocessor):
     outside ``feature_range``: the mapping is fitted on the training set and never clipped.
 
     Attributes:
-        data_min_: the per-feature training minimum.
-        data_max_: the per-feature training maximum.
-        center_: :math:`(\max + \min)/2` per feature.
-        half_range_: :math:`(\max - \min)/2` per feature, with 1 for constant features.
+        data_min_, data_max_: the per-feature training minimum and maximum.
+        center_, half_range_: :math:`(\max + \min)/2` and :math:`(\max - \min)/2`, with 1 for
+            constant features.
 
     See the book: Data preprocessing (mean subtraction and normalization).
     """
