@@ -21,6 +21,7 @@ import pkgutil
 import re
 from importlib import import_module
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from docutils import nodes
@@ -226,15 +227,24 @@ def nearest_object(names: list[str], module: str) -> str | None:
 
 
 def _module_holding(target: str, module: str) -> str | None:
-    """The innermost of ``module`` and its parent packages that has attribute ``target``."""
+    """The innermost of ``module`` and its parent packages that defines ``target``.
+
+    A class or function imported from another project (``Tensor`` in a dlcourse module) does not
+    count: a link to the importing module would say nothing about it.
+    """
+    if "." in target:  # a dotted name (torch.Tensor) is another module's, or Sphinx found it
+        return None
     parts = module.split(".")
     for end in range(len(parts), 0, -1):
         name = ".".join(parts[:end])
         try:
-            if hasattr(import_module(name), target.split(".")[0]):
-                return name
-        except ImportError:
+            obj = getattr(import_module(name), target)
+        except (ImportError, AttributeError):
             continue
+        if not isinstance(obj, ModuleType) and getattr(obj, "__module__", name).startswith(
+            "dlcourse"
+        ):
+            return name
     return None
 
 

@@ -138,3 +138,18 @@ def test_a_package_page_lists_its_submodules_and_leaves_clashing_names_to_them()
     assert not any(name.rsplit(".", 1)[1].startswith("_") for name in modules)
     exclude = next(line for line in lines if ":exclude-members:" in line)
     assert "check" in exclude and "expect" in exclude
+
+
+def test_a_name_without_its_own_entry_links_to_the_dlcourse_module_defining_it() -> None:
+    assert ext._module_holding("SCHEMES", "dlcourse.widgets") == "dlcourse.widgets"
+    assert (
+        ext._module_holding("SourceError", "dlcourse.grading.notebook")
+        == "dlcourse.grading.notebook"
+    )
+
+
+def test_names_from_other_projects_are_not_linked_to_the_module_importing_them() -> None:
+    assert ext._module_holding("Tensor", "dlcourse.data") is None  # torch.Tensor, imported
+    assert ext._module_holding("torch.Tensor", "dlcourse.data") is None
+    assert ext._module_holding("torch", "dlcourse.init") is None  # a module
+    assert ext._module_holding("no_such_name", "dlcourse.widgets") is None
