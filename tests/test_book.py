@@ -387,9 +387,10 @@ def test_pages_load_mathjax_once(book: Book) -> None:
             url for tag, _, url in page_assets(page) if tag == "script" and "/mathjax/" in url
         ]
         assert len(mathjax) <= 1, (
-            f"{page.relative_to(book.html)} loads {len(mathjax)} MathJax scripts, e.g. {mathjax[:3]}. "
-            "Jupyter Book adds every .js under <repo>/_static to every page: keep vendored files out of "
-            "_static/ (see VENDOR in the Makefile) and delete a stale _static/vendor/."
+            f"{page.relative_to(book.html)} loads {len(mathjax)} MathJax scripts, "
+            f"e.g. {mathjax[:3]}. Jupyter Book adds every .js under <repo>/_static to every page: "
+            "keep vendored files out of _static/ (see VENDOR in the Makefile) and delete a stale "
+            "_static/vendor/."
         )
 
 
@@ -434,7 +435,8 @@ MATH_STATE_JS = """() => {
     raw: nodes.filter(n => raw.test(Array.from(n.childNodes)
         .filter(c => c.nodeType === Node.TEXT_NODE).map(c => c.textContent).join(''))
       ).map(n => n.textContent.slice(0, 80)),
-    errors: Array.from(document.querySelectorAll('mjx-merror')).map(e => e.textContent.slice(0, 80)),
+    errors: Array.from(document.querySelectorAll('mjx-merror'))
+      .map(e => e.textContent.slice(0, 80)),
   };
 }"""
 
@@ -448,10 +450,12 @@ STRAY_TEX_JS = """() => {
 }"""
 
 WIDGET_STATE_JS = """() => {
-  const views = Array.from(document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]'));
+  const views = Array.from(document.querySelectorAll(
+    'script[type="application/vnd.jupyter.widget-view+json"]'));
   const drawn = views.filter(v => {
     const area = v.previousElementSibling;
-    return area && area.classList.contains('widget-subarea') && area.querySelector('.jupyter-widgets');
+    return area && area.classList.contains('widget-subarea')
+      && area.querySelector('.jupyter-widgets');
   });
   return {views: views.length, drawn: drawn.length,
           sliders: document.querySelectorAll('.widget-slider').length};
@@ -478,7 +482,10 @@ class Visit:
     console: list[str] = dataclasses.field(default_factory=list)  # console errors
 
     def report(self) -> str:
-        return f"page errors: {self.errors}\nconsole errors: {self.console}\nfailed requests: {self.failed}"
+        return (
+            f"page errors: {self.errors}\nconsole errors: {self.console}\n"
+            f"failed requests: {self.failed}"
+        )
 
 
 @pytest.mark.parametrize("docname", PAGES)
@@ -494,7 +501,8 @@ def test_page_renders_offline_in_chromium(book: Book, browser, docname: str) -> 
     has_widget_state = "application/vnd.jupyter.widget-state+json" in source
     has_widget_views = "application/vnd.jupyter.widget-view+json" in source
     assert has_widget_state or not has_widget_views, (
-        f"{docname} shows widgets but saved no widget state: execute it with store_widget_state=True"
+        f"{docname} shows widgets but saved no widget state: "
+        "execute it with store_widget_state=True"
     )
 
     context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
