@@ -17,7 +17,7 @@ JOBS    ?= 2
 # build and notebook kernels share two cores, the spinning starves them (a 10 s cell took 95 s).
 export OMP_WAIT_POLICY = PASSIVE
 
-.PHONY: help install book test test-fast test-other-cpu lint labs labs-check bench browser clean
+.PHONY: help install book serve test test-fast test-other-cpu lint labs labs-check bench browser clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (installs into .venv first)"
@@ -27,7 +27,8 @@ help:
 	@echo "make test-fast  the everyday loop: lint, then every test not marked slow (notebooks once)"
 	@echo "make lint   ruff (pyflakes, pycodestyle, import order, Google docstrings) and mypy"
 	@echo "make labs   regenerate labs/ from solutions/"
-	@echo "make bench  print timing tables: notebooks, grading throughput (benchmarks/)"
+	@echo "make serve  preview the built book at http://localhost:$(PORT)/ (after make book)"
+	@echo "make bench  print timing tables: notebooks, grading throughput, book build (benchmarks/)"
 
 install: $(STAMP) $(VENDOR)/.installed
 
@@ -66,6 +67,13 @@ book: install
 	@echo
 	@echo "The book is in _build/html: open file://$(CURDIR)/_build/html/index.html"
 
+# A local preview of the built site, as a static host serves it (PORT=8000 by default).
+PORT ?= 8000
+serve:
+	@test -f _build/html/index.html || { echo "no book in _build/html: run make book first"; exit 1; }
+	@echo "serving _build/html at http://localhost:$(PORT)/ (Ctrl-C stops)"
+	$(PY) -m http.server $(PORT) --bind 127.0.0.1 --directory _build/html
+
 labs: install
 	$(PY) -m dlcourse labs build
 
@@ -96,6 +104,7 @@ test-other-cpu: install
 bench: install
 	$(PY) benchmarks/notebook_times.py
 	$(PY) benchmarks/grading_throughput.py
+	$(PY) benchmarks/book_build.py
 
 clean:
 	rm -rf _build $(VENDOR) .pytest_cache

@@ -97,7 +97,7 @@ def plot_layer_histograms(stats: StatsLike, kind: Literal["activation", "gradien
         range: a shared x-range ``(lo, hi)`` for every panel; ``None`` keeps each layer's own.
 
     Returns:
-        The figure: one axes per shown layer, in one row up to 8 layers, else a 5-column grid.
+        The figure, with one axes per shown layer, in one row up to 8 layers, else a 5-column grid.
 
     See the book: Weight initialization.
     """

@@ -27,8 +27,8 @@ __all__ = ["Preprocessor", "Standardize", "MinMaxScale"]
 class Preprocessor(ABC):
     """Base class: shared input checks, ``fit_transform`` and the not-fitted / shape errors.
 
-    A subclass implements :meth:`_fit` (learn statistics from a checked training tensor),
-    :meth:`_transform` and :meth:`_inverse` (apply them to a checked tensor).
+    A subclass implements ``_fit`` (learn statistics from a checked training tensor),
+    ``_transform`` and ``_inverse`` (apply them to a checked tensor).
     """
 
     n_features_in_: int | None = None
