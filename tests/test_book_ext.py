@@ -143,8 +143,8 @@ def test_a_package_page_lists_its_submodules_and_leaves_clashing_names_to_them()
 def test_a_name_without_its_own_entry_links_to_the_dlcourse_module_defining_it() -> None:
     assert ext._module_holding("SCHEMES", "dlcourse.widgets") == "dlcourse.widgets"
     assert (
-        ext._module_holding("SourceError", "dlcourse.grading.notebook")
-        == "dlcourse.grading.notebook"
+        ext._module_holding("SourceError", "dlcourse.authoring.source")
+        == "dlcourse.authoring.source"
     )
 
 

@@ -4,7 +4,7 @@ A lab's *public* tests live in ``dlcourse/labs/<lab>.py`` and are registered wit
 ``@LAB.test("q1")``: students run them with ``check("q1")``. *Hidden* tests live only in the
 instructor's source notebook (``solutions/<lab>.ipynb``) between ``### BEGIN HIDDEN TESTS`` and
 ``### END HIDDEN TESTS``; they are registered with ``@hidden_test("q1")`` when that code runs,
-either in the instructor's notebook (into the open lab's :attr:`Lab.hidden_tests`) or in the
+either in the instructor's notebook (into the open lab's ``Lab.hidden_tests``) or in the
 grader (collected by :func:`collecting_hidden`). A test is a function of one argument, a
 :class:`~dlcourse.grading.student.Student`, that raises on a wrong answer.
 

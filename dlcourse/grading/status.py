@@ -2,7 +2,7 @@
 
 Every question ends in exactly one status. A row of :data:`STATUSES` says, for one status, which
 exception carries it out of student code (``None`` where nothing is raised), the label the reports
-print, the sentence ``check`` prints (a :meth:`str.format` template, see :func:`wording`) and
+print, the sentence ``check`` prints (a ``str.format`` template, see :func:`wording`) and
 whether it counts as an attempt (the student wrote code that ran). Adding a status is adding one
 row.
 

@@ -10,8 +10,8 @@ Questions (the signatures students implement):
 
 Messages explain the formula and the likely mistake, never the code; the specific hints (a missing
 √3, the other fan, a missing gain) are tried before the generic range checks
-(:mod:`dlcourse.labs._lab01_checks`); q4's numbers are compared exactly with the question's draws
-(:mod:`dlcourse.labs._lab01_experiment`). See the book: Weight initialization.
+(``dlcourse.labs._lab01_checks``); q4's numbers are compared exactly with the question's draws
+(``dlcourse.labs._lab01_experiment``). See the book: Weight initialization.
 """
 
 from __future__ import annotations
