@@ -123,7 +123,8 @@ def _png(fig: Figure) -> bytes:
 
 def _display_output(png: bytes) -> dict[str, Any]:
     """An nbformat display_data output holding ``png``; set on ``Output.outputs`` directly, which
-    works inside a kernel and in plain Python (tests) alike."""
+    works inside a kernel and in plain Python (tests) alike.
+    """
     return {"output_type": "display_data", "metadata": {},
             "data": {"image/png": base64.b64encode(png).decode("ascii"),
                      "text/plain": "<explorer figure>"}}

@@ -1,5 +1,6 @@
 """Tests of dlcourse.experiments: the Weight initialization chapter's helpers against theory and
-hand computations (small sizes, so the whole file runs in a few seconds)."""
+hand computations (small sizes, so the whole file runs in a few seconds).
+"""
 
 from __future__ import annotations
 
@@ -12,15 +13,34 @@ import torch
 
 from dlcourse import init as dlinit
 from dlcourse.experiments.claims import (
-    ClaimLog, fmt, percentile_of, spread_verdict, text_table, verdict)
+    ClaimLog,
+    fmt,
+    percentile_of,
+    spread_verdict,
+    text_table,
+    verdict,
+)
 from dlcourse.experiments.initialization import (
-    blowup_depth, first_layer, first_layer_grad_std, glorot_table, gradient_decay, layer_table,
-    pct_beyond, quadrant_data, relu_layer_moments, relu_moments_theory, rows_identical,
-    stack_summary, tanh_mean_field_std, train_deep_relu, train_tiny_net, variance_of_sum)
+    blowup_depth,
+    first_layer,
+    first_layer_grad_std,
+    glorot_table,
+    gradient_decay,
+    layer_table,
+    pct_beyond,
+    quadrant_data,
+    relu_layer_moments,
+    relu_moments_theory,
+    rows_identical,
+    stack_summary,
+    tanh_mean_field_std,
+    train_deep_relu,
+    train_tiny_net,
+    variance_of_sum,
+)
 from dlcourse.nn import mlp
 from dlcourse.probes import LayerStats, run_stack
 from dlcourse.runtime import generator
-
 
 # --- claims ------------------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """Tests of dlcourse.probes: ActivationStats against hand computations, hooks, update:data ratio,
-and the deep-stack runner."""
+and the deep-stack runner.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +17,14 @@ from torch import nn
 
 from dlcourse.nn import deep_stack, mlp
 from dlcourse.probes import (
-    ActivationStats, LayerStats, StackRun, run_stack, select_modules, snapshot,
-    update_to_data_ratio)
+    ActivationStats,
+    LayerStats,
+    StackRun,
+    run_stack,
+    select_modules,
+    snapshot,
+    update_to_data_ratio,
+)
 from dlcourse.runtime import generator
 
 
