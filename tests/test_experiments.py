@@ -1,5 +1,7 @@
-"""Tests of dlcourse.experiments: the Weight initialization chapter's helpers against theory and
-hand computations (small sizes, so the whole file runs in a few seconds).
+"""Tests of dlcourse.experiments: the Weight initialization chapter's helpers.
+
+They are checked against theory and hand computations (small sizes, so the whole file runs in a
+few seconds).
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""Tests of dlcourse.probes: ActivationStats against hand computations, hooks, update:data ratio,
-and the deep-stack runner.
+"""Tests of dlcourse.probes.
+
+ActivationStats against hand computations, hooks, the update:data ratio, and the deep-stack
+runner.
 """
 
 from __future__ import annotations
