@@ -300,6 +300,16 @@ def test_first_layer_grad_std_and_clears_gradients():
     assert all(p.grad is None or not p.grad.any() for p in net.parameters())
 
 
+def test_first_layer_grad_std_refuses_a_frozen_first_layer_and_a_net_without_linear():
+    net = mlp(5, 3, width=8, depth=2, generator=generator(0))
+    net[0].weight.requires_grad_(False)
+    X, y = torch.randn(10, 5, generator=generator(1)), torch.arange(10) % 3
+    with pytest.raises(ValueError, match=r"got no gradient.*requires_grad=False.*unfreeze"):
+        first_layer_grad_std(net, X, y)
+    with pytest.raises(ValueError, match=r"no nn\.Linear layer"):
+        first_layer_grad_std(torch.nn.Sequential(torch.nn.Identity()), X, y)
+
+
 def test_train_deep_relu_xavier_vanishes_kaiming_learns():
     g = generator(0)
     X = torch.randn(256, 16, generator=g)
