@@ -56,20 +56,23 @@ class Row:
 def find_notebooks(root: Path = ROOT) -> list[Path]:
     found = []
     for folder in FOLDERS:
-        found += [p for p in sorted((root / folder).rglob("*.ipynb")) if ".ipynb_checkpoints" not in p.parts]
+        found += [p for p in sorted((root / folder).rglob("*.ipynb"))
+                  if ".ipynb_checkpoints" not in p.parts]
     return found
 
 
 def execute(nb: nbformat.NotebookNode, cwd: Path) -> tuple[float, str]:
     """Run ``nb`` in a fresh kernel; return (seconds, error message or "")."""
     kernel = nb.metadata.get("kernelspec", {}).get("name", "python3")
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name=kernel, resources={"metadata": {"path": str(cwd)}})
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT_S, kernel_name=kernel,
+                            resources={"metadata": {"path": str(cwd)}})
     start = time.perf_counter()
     try:
         client.execute()
-    except Exception as exc:  # CellExecutionError, CellTimeoutError, DeadKernelError, a missing kernel...
+    except Exception as exc:  # CellExecutionError, CellTimeoutError, DeadKernelError, no kernel...
         lines = [line for line in ANSI.sub("", str(exc)).splitlines() if line.strip()]
-        detail = next((line for line in reversed(lines) if "Error" in line), lines[-1] if lines else "")
+        detail = next((line for line in reversed(lines) if "Error" in line),
+                      lines[-1] if lines else "")
         return time.perf_counter() - start, f"{type(exc).__name__}: {detail.strip()[:160]}"
     return time.perf_counter() - start, ""
 
@@ -84,13 +87,14 @@ def time_notebook(path: Path, root: Path = ROOT) -> Row:
 
 def time_kernel_startup() -> Row:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
     seconds, error = execute(nb, ROOT)
     return Row("(empty notebook)", 0, seconds, "failed" if error else "reference", error)
 
 
 def pin_cpus(count: int) -> str:
-    """Restrict this process and its kernels to ``count`` CPUs (0: leave as is); describe the result."""
+    """Restrict this process and its kernels to ``count`` CPUs (0: leave as is); say the result."""
     if not hasattr(os, "sched_setaffinity"):
         return f"{os.cpu_count()} CPUs (pinning not supported on {platform.system()})"
     available = sorted(os.sched_getaffinity(0))
@@ -113,9 +117,12 @@ def print_table(rows: list[Row], total: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebook in book/ and solutions/")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the rows to PATH as JSON")
-    parser.add_argument("--cpus", type=int, default=2, help="pin to this many CPUs (default 2; 0: do not pin)")
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="default: every notebook in book/ and solutions/")
+    parser.add_argument("--json", type=Path, metavar="PATH",
+                        help="also write the rows to PATH as JSON")
+    parser.add_argument("--cpus", type=int, default=2,
+                        help="pin to this many CPUs (default 2; 0: do not pin)")
     args = parser.parse_args(argv)
 
     cpus = pin_cpus(args.cpus)
@@ -126,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     reference = time_kernel_startup()
     rows = []
     for path in paths:
-        print(f"  executing {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} ...", flush=True)
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+        print(f"  executing {shown} ...", flush=True)
         rows.append(time_notebook(path, ROOT if path.is_relative_to(ROOT) else path.parent))
     total = sum(r.seconds for r in rows)
     print()

@@ -40,15 +40,18 @@ _MAX_DEPTH = 20
 
 
 def scheme_std(scheme: Scheme, scale: float, fan_in: int, fan_out: int) -> float:
-    """The weight std of a scheme, times ``scale``:
+    r"""The weight std of a scheme, times ``scale``.
 
     .. math::
-        \\sigma = s \\cdot \\begin{cases} 1 & \\text{normal}(\\sigma)\\ (s \\text{ is } \\sigma)\\\\
-        \\sqrt{2/(n_{in}+n_{out})} & \\text{xavier} \\\\ \\sqrt{2/n_{in}} & \\text{kaiming} \\\\
-        \\sqrt{1/n_{in}} & \\text{lecun} \\end{cases}
+        \sigma = s \cdot \begin{cases} 1 & \text{normal}(\sigma)\ (s \text{ is } \sigma)\\
+        \sqrt{2/(n_{in}+n_{out})} & \text{xavier} \\ \sqrt{2/n_{in}} & \text{kaiming} \\
+        \sqrt{1/n_{in}} & \text{lecun} \end{cases}
 
     Args:
-        scheme: one of :data:`SCHEMES`. scale: :math:`s > 0`. fan_in, fan_out: the layer's fans.
+        scheme: one of :data:`SCHEMES`.
+        scale: :math:`s > 0`.
+        fan_in: the layer's fan-in :math:`n_{in}`.
+        fan_out: the layer's fan-out :math:`n_{out}`.
 
     Returns:
         The standard deviation, a float.
@@ -71,9 +74,11 @@ def _check(depth: int, width: int, batch: int, activation: str, scheme: str, sca
 
 def explorer_stats(depth: int = 6, width: int = 512, batch: int = 16, activation: str = "tanh",
                    scheme: Scheme = "xavier", scale: float = 1.0, seed: int = 0) -> ActivationStats:
-    """Run a seeded batch :math:`X \\sim N(0, 1)^{batch \\times width}` through
-    ``deep_stack(depth, width, activation)`` with weights :math:`N(0, \\sigma^2)`,
-    :math:`\\sigma` = :func:`scheme_std`, and return the per-layer statistics (no gradients).
+    r"""Run a seeded batch through a deep stack and return the per-layer statistics.
+
+    The batch :math:`X \sim N(0, 1)^{batch \times width}` goes through
+    ``deep_stack(depth, width, activation)`` with weights :math:`N(0, \sigma^2)`,
+    :math:`\sigma` = :func:`scheme_std` (no gradients).
 
     Args: as :func:`explorer_figure`.
 
@@ -89,16 +94,18 @@ def explorer_stats(depth: int = 6, width: int = 512, batch: int = 16, activation
 
 def explorer_figure(depth: int = 6, width: int = 512, batch: int = 16, activation: str = "tanh",
                     scheme: Scheme = "xavier", scale: float = 1.0, seed: int = 0) -> Figure:
-    """The explorer's picture for one set of settings: one activation histogram per layer.
+    r"""The explorer's picture for one set of settings: one activation histogram per layer.
 
     The lecture's demo is ``width=4096, batch=16, activation="tanh"`` with
     ``scheme="normal(σ)"`` and ``scale`` 0.01 (vanishing), 0.05 (saturating), or ``"xavier"``
     ("just right"); the default width 512 keeps a redraw well under a second. A layer scales the
-    spread by :math:`\\sqrt{n}\\,\\sigma`, so at width 512 the lecture's saturating factor
-    :math:`\\sqrt{4096} \\cdot 0.05 = 3.2` needs ``scale`` :math:`3.2/\\sqrt{512} \\approx 0.14`.
+    spread by :math:`\sqrt{n}\,\sigma`, so at width 512 the lecture's saturating factor
+    :math:`\sqrt{4096} \cdot 0.05 = 3.2` needs ``scale`` :math:`3.2/\sqrt{512} \approx 0.14`.
 
     Args:
-        depth: number of layers (>= 1). width: units per layer. batch: examples in the batch.
+        depth: number of layers (>= 1).
+        width: units per layer.
+        batch: examples in the batch.
         activation: one of :data:`ACTIVATION_CHOICES`.
         scheme: one of :data:`SCHEMES`; ``"normal(σ)"`` uses ``scale`` as the std itself.
         scale: the std for ``"normal(σ)"``, a multiplier of the scheme's std otherwise (> 0).
@@ -122,8 +129,11 @@ def _png(fig: Figure) -> bytes:
 
 
 def _display_output(png: bytes) -> dict[str, Any]:
-    """An nbformat display_data output holding ``png``; set on ``Output.outputs`` directly, which
-    works inside a kernel and in plain Python (tests) alike."""
+    """An nbformat display_data output holding ``png``.
+
+    It is set on ``Output.outputs`` directly, which works inside a kernel and in plain Python
+    (tests) alike.
+    """
     return {"output_type": "display_data", "metadata": {},
             "data": {"image/png": base64.b64encode(png).decode("ascii"),
                      "text/plain": "<explorer figure>"}}
@@ -140,8 +150,13 @@ def init_explorer(depth: int = 6, width: int = 512, batch: int = 16, activation:
     :func:`explorer_figure` into an Output widget.
 
     Args:
-        depth, width, batch, activation, scheme, scale, seed: the initial settings (width, batch
-            and seed stay fixed), as in :func:`explorer_figure`.
+        depth: the initial number of layers, as in :func:`explorer_figure`.
+        width: units per layer, as in :func:`explorer_figure` (stays fixed).
+        batch: examples in the batch, as in :func:`explorer_figure` (stays fixed).
+        activation: the initial activation, as in :func:`explorer_figure`.
+        scheme: the initial scheme, as in :func:`explorer_figure`.
+        scale: the initial scale, as in :func:`explorer_figure`.
+        seed: seeds the weights and the input batch, as in :func:`explorer_figure` (stays fixed).
         static: add a static PNG of the current figure to the widget's display data, shown by
             viewers that cannot run widgets (the widget view wins where widgets work).
 

@@ -1,5 +1,8 @@
-"""Tests of dlcourse.experiments: the Weight initialization chapter's helpers against theory and
-hand computations (small sizes, so the whole file runs in a few seconds)."""
+"""Tests of dlcourse.experiments: the Weight initialization chapter's helpers.
+
+They are checked against theory and hand computations (small sizes, so the whole file runs in a
+few seconds).
+"""
 
 from __future__ import annotations
 
@@ -12,15 +15,34 @@ import torch
 
 from dlcourse import init as dlinit
 from dlcourse.experiments.claims import (
-    ClaimLog, fmt, percentile_of, spread_verdict, text_table, verdict)
+    ClaimLog,
+    fmt,
+    percentile_of,
+    spread_verdict,
+    text_table,
+    verdict,
+)
 from dlcourse.experiments.initialization import (
-    blowup_depth, first_layer, first_layer_grad_std, glorot_table, gradient_decay, layer_table,
-    pct_beyond, quadrant_data, relu_layer_moments, relu_moments_theory, rows_identical,
-    stack_summary, tanh_mean_field_std, train_deep_relu, train_tiny_net, variance_of_sum)
+    blowup_depth,
+    first_layer,
+    first_layer_grad_std,
+    glorot_table,
+    gradient_decay,
+    layer_table,
+    pct_beyond,
+    quadrant_data,
+    relu_layer_moments,
+    relu_moments_theory,
+    rows_identical,
+    stack_summary,
+    tanh_mean_field_std,
+    train_deep_relu,
+    train_tiny_net,
+    variance_of_sum,
+)
 from dlcourse.nn import mlp
 from dlcourse.probes import LayerStats, run_stack
 from dlcourse.runtime import generator
-
 
 # --- claims ------------------------------------------------------------------------------------
 
@@ -276,6 +298,16 @@ def test_first_layer_grad_std_and_clears_gradients():
     net.zero_grad()
     first_layer_grad_std(net, X, y)
     assert all(p.grad is None or not p.grad.any() for p in net.parameters())
+
+
+def test_first_layer_grad_std_refuses_a_frozen_first_layer_and_a_net_without_linear():
+    net = mlp(5, 3, width=8, depth=2, generator=generator(0))
+    net[0].weight.requires_grad_(False)
+    X, y = torch.randn(10, 5, generator=generator(1)), torch.arange(10) % 3
+    with pytest.raises(ValueError, match=r"got no gradient.*requires_grad=False.*unfreeze"):
+        first_layer_grad_std(net, X, y)
+    with pytest.raises(ValueError, match=r"no nn\.Linear layer"):
+        first_layer_grad_std(torch.nn.Sequential(torch.nn.Identity()), X, y)
 
 
 def test_train_deep_relu_xavier_vanishes_kaiming_learns():

@@ -93,7 +93,8 @@ def test_a_parameter_spec_is_a_weight_that_refuses_in_place_changes_under_autogr
 
 
 def test_specs_refuse_bad_arguments_by_kind():
-    with pytest.raises(TypeError, match=r"empty\(\): each size of the shape must be a non-negative"):
+    with pytest.raises(TypeError,
+                       match=r"empty\(\): each size of the shape must be a non-negative"):
         empty(2.0, 3)
     with pytest.raises(ValueError, match=r"parameter\(\): each size of the shape must be"):
         parameter(-1)

@@ -1,5 +1,8 @@
-"""Tests of dlcourse.probes: ActivationStats against hand computations, hooks, update:data ratio,
-and the deep-stack runner."""
+"""Tests of dlcourse.probes.
+
+ActivationStats against hand computations, hooks, the update:data ratio, and the deep-stack
+runner.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +19,14 @@ from torch import nn
 
 from dlcourse.nn import deep_stack, mlp
 from dlcourse.probes import (
-    ActivationStats, LayerStats, StackRun, run_stack, select_modules, snapshot,
-    update_to_data_ratio)
+    ActivationStats,
+    LayerStats,
+    StackRun,
+    run_stack,
+    select_modules,
+    snapshot,
+    update_to_data_ratio,
+)
 from dlcourse.runtime import generator
 
 
@@ -380,3 +389,13 @@ def test_run_stack_runs_on_the_seeded_generator_and_returns_a_stack_run():
     assert torch.equal(a.output, b.output) and not torch.equal(a.output, c.output)
     assert a.output.device.type == "cpu" and a.output.shape == (4, 8)
     assert a.values("mean") == [rec.mean for rec in a.stats.layers]
+
+
+def test_public_names_are_importable_from_the_package_and_from_stats():
+    import dlcourse.probes as probes
+    import dlcourse.probes.stats as stats
+
+    for name in ["ActivationStats", "LayerStats", "select_modules", "snapshot",
+                 "update_to_data_ratio"]:
+        assert name in stats.__all__ and name in probes.__all__
+        assert getattr(stats, name) is getattr(probes, name)

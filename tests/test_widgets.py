@@ -16,7 +16,13 @@ import torch  # noqa: E402
 from dlcourse.probes import run_stack  # noqa: E402
 from dlcourse.runtime import generator  # noqa: E402
 from dlcourse.widgets import (  # noqa: E402
-    ACTIVATION_CHOICES, SCHEMES, explorer_figure, explorer_stats, init_explorer, scheme_std)
+    ACTIVATION_CHOICES,
+    SCHEMES,
+    explorer_figure,
+    explorer_stats,
+    init_explorer,
+    scheme_std,
+)
 
 
 def png_of(box) -> bytes:

@@ -50,10 +50,13 @@ def _log_ratio(lecture: Any, ours: Any) -> float:
 
 
 def verdict(lecture: Any, ours: Any) -> str:
-    """How ``ours`` compares with ``lecture``: ``"match"`` (within 5 %, both nan, or equal
-    strings), ``"close"`` (within 15 %), ``"ours ×k"`` (``ours = k · lecture``) or ``"differs"``
-    (nan against a number, opposite signs, zero against non-zero, different strings). Equal-length
-    tuples get the verdict of their most different entry."""
+    """How ``ours`` compares with ``lecture``: a verdict word.
+
+    ``"match"`` (within 5 %, both nan, or equal strings), ``"close"`` (within 15 %), ``"ours ×k"``
+    (``ours = k · lecture``) or ``"differs"`` (nan against a number, opposite signs, zero against
+    non-zero, different strings). Equal-length tuples get the verdict of their most different
+    entry.
+    """
     pairs = list(zip(lecture, ours)) if isinstance(lecture, (tuple, list)) else [(lecture, ours)]
     a, b = max(pairs, key=lambda pair: _log_ratio(*pair))
     worst = _log_ratio(a, b)
@@ -65,8 +68,10 @@ def verdict(lecture: Any, ours: Any) -> str:
 
 
 def percentile_of(value: float, ours: Sequence[float]) -> float:
-    r"""Where ``value`` falls among ``ours``, in percent: the share of our values below it, with
-    ties counted half, :math:`100\,(\#\{v < x\} + \tfrac12 \#\{v = x\}) / n`.
+    r"""Where ``value`` falls among ``ours``, in percent.
+
+    The share of our values below it, with ties counted half,
+    :math:`100\,(\#\{v < x\} + \tfrac12 \#\{v = x\}) / n`.
 
     Args:
         value: the lecture's number.
@@ -156,8 +161,10 @@ def _range_text(ours: Sequence[Any], digits: int) -> str:
 
 @dataclass
 class Claim:
-    """One claim of the lectures: what it says, the lecture's number, ours, the verdict, a note;
-    ``seeds`` holds our values over several seeds when ``ours`` shows their range."""
+    """One claim of the lectures: what it says, the lecture's number, ours, the verdict, a note.
+
+    ``seeds`` holds our values over several seeds when ``ours`` shows their range.
+    """
 
     claim: str
     lecture: Any
@@ -169,30 +176,39 @@ class Claim:
 
 @dataclass
 class ClaimLog:
-    """The chapter's claims, printed one by one as ``claim — lecture: a · ours: b`` and shown at
-    the end as a table (HTML in a notebook or the book, plain text elsewhere). ``digits``: the
-    significant digits of our numbers, few enough that they are the same on any machine."""
+    """The chapter's claims, printed one by one as ``claim — lecture: a · ours: b``.
+
+    They are shown at the end as a table (HTML in a notebook or the book, plain text elsewhere).
+    ``digits``: the significant digits of our numbers, few enough that they are the same on any
+    machine.
+    """
 
     claims: list[Claim] = field(default_factory=list)
     digits: int = 4
 
     def add(self, claim: str, lecture: Any, ours: Any, note: str = "",
             verdict_: str | None = None) -> Claim:
-        """Record a claim and print the comparison line; ``verdict_`` overrides :func:`verdict`
-        (for claims that are not numbers)."""
+        """Record a claim and print the comparison line.
+
+        ``verdict_`` overrides :func:`verdict` (for claims that are not numbers).
+        """
         item = Claim(claim, lecture, ours, verdict_ or verdict(lecture, ours), note)
         self.claims.append(item)
         print(f"{claim} — lecture: {fmt(lecture)} · ours: {fmt(ours, self.digits)}")
         return item
 
     def add_spread(self, claim: str, lecture: Any, ours: Sequence[Any], note: str = "") -> Claim:
-        """Record a claim whose lecture number is one random draw, judged against ``ours``, our
-        values over several seeds (:func:`spread_verdict`), and print
+        """Record a claim whose lecture number is one random draw, and print it.
+
+        The claim is judged against ``ours``, our values over several seeds
+        (:func:`spread_verdict`), and printed as
         ``claim — lecture: a · ours, 10 seeds: [lo, hi] · verdict``.
 
         Args:
-            claim: what the lecture says. lecture: its number (or tuple of numbers).
-            ours: our value (or tuple) for each seed. note: shown in the summary table.
+            claim: what the lecture says.
+            lecture: its number (or tuple of numbers).
+            ours: our value (or tuple) for each seed.
+            note: shown in the summary table.
 
         Returns:
             The recorded :class:`Claim`; its ``ours`` is the range as text, ``seeds`` the values.

@@ -28,8 +28,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from dlcourse.experiments.claims import fmt, text_table
+from dlcourse.experiments.claims import text_table
 from dlcourse.nn import mlp
+from dlcourse.nn.builders import InitName
 from dlcourse.probes.stack import StackRun
 from dlcourse.probes.stats import LayerStats
 from dlcourse.runtime import device, generator
@@ -46,9 +47,11 @@ __all__ = [
 # --- section 1: the variance of a sum ----------------------------------------------------------
 
 def variance_of_sum(n: int, weight_std: float, trials: int = 10_000, seed: int = 0) -> float:
-    r"""The sample variance of :math:`y = \sum_{i=1}^n w_i x_i` over ``trials`` independent draws of
-    :math:`w_i \sim N(0, \text{weight\_std}^2)` and :math:`x_i \sim N(0, 1)`; theory:
-    :math:`n \cdot \text{weight\_std}^2`."""
+    r"""The sample variance of :math:`y = \sum_{i=1}^n w_i x_i` over ``trials`` independent draws.
+
+    The draws are :math:`w_i \sim N(0, \text{weight\_std}^2)` and :math:`x_i \sim N(0, 1)`;
+    theory: :math:`n \cdot \text{weight\_std}^2`.
+    """
     g = generator(seed)
     w = torch.randn(trials, n, generator=g, dtype=torch.float64) * weight_std
     x = torch.randn(trials, n, generator=g, dtype=torch.float64)
@@ -58,8 +61,11 @@ def variance_of_sum(n: int, weight_std: float, trials: int = 10_000, seed: int =
 # --- section 2: constant initialization never breaks the symmetry -------------------------------
 
 def quadrant_data(n: int = 256, features: int = 4, seed: int = 0) -> tuple[Tensor, Tensor]:
-    """``X ~ N(0, 1)^(n x features)`` and ``y = 1`` where ``x0 * x1 > 0`` (first and third
-    quadrants, the lecture's hard case for a linear classifier), as a float ``(n, 1)`` column."""
+    """``X ~ N(0, 1)^(n x features)`` and ``y = 1`` where ``x0 * x1 > 0``.
+
+    The labels mark the first and third quadrants, the lecture's hard case for a linear
+    classifier, as a float ``(n, 1)`` column.
+    """
     g = generator(seed)
     X = torch.randn(n, features, generator=g)
     return X, (X[:, :1] * X[:, 1:2] > 0).float()
@@ -76,8 +82,12 @@ def train_tiny_net(init: Any, X: Tensor, y: Tensor, width: int = 2, epochs: int 
 
     Args:
         init: as in :func:`dlcourse.nn.mlp`, for every weight (biases start at zero).
-        X, y: the data, ``(N, in)`` and a float ``(N, 1)`` column of 0/1 labels.
-        width: hidden units. epochs, lr, batch_size: plain SGD's settings.
+        X: the inputs, ``(N, in)``.
+        y: a float ``(N, 1)`` column of 0/1 labels.
+        width: hidden units.
+        epochs: plain SGD's number of passes over the data.
+        lr: plain SGD's learning rate.
+        batch_size: plain SGD's minibatch size.
         seed: seeds the weights and the minibatch order.
 
     Returns:
@@ -95,8 +105,10 @@ def train_tiny_net(init: Any, X: Tensor, y: Tensor, width: int = 2, epochs: int 
 
 
 def rows_identical(weight: Tensor) -> bool:
-    """True when every row of ``weight`` (one hidden unit's incoming weights) equals the first,
-    bit for bit."""
+    """True when every row of ``weight`` equals the first, bit for bit.
+
+    A row holds one hidden unit's incoming weights.
+    """
     w = weight.detach()
     return all(torch.equal(w[0], w[i]) for i in range(1, w.shape[0]))
 
@@ -109,17 +121,22 @@ def first_layer(values: Sequence[float], predicate: Callable[[float], bool]) -> 
 
 
 def blowup_depth(gain: float, limit: float) -> float:
-    r"""Layers until a signal multiplied by ``gain`` per layer reaches ``limit`` (from 1):
-    :math:`\ln(\text{limit}) / \ln(\text{gain})`, e.g. float32's largest number for ``gain > 1``,
-    its smallest subnormal for ``gain < 1``."""
+    r"""Layers until a signal multiplied by ``gain`` per layer reaches ``limit`` (from 1).
+
+    That is :math:`\ln(\text{limit}) / \ln(\text{gain})`, e.g. with float32's largest number for
+    ``gain > 1``, its smallest subnormal for ``gain < 1``.
+    """
     if gain <= 0 or gain == 1 or limit <= 0:
         raise ValueError(f"need gain > 0, gain != 1 and limit > 0, got gain={gain}, limit={limit}")
     return math.log(limit) / math.log(gain)
 
 
 def pct_beyond(rec: LayerStats, threshold: float) -> float:
-    """Percentage of a layer's recorded values with :math:`|y| > \\text{threshold}`, read from its
-    histogram; ``±threshold`` must be bin edges (range (-1, 1) with 40 bins: every 0.05)."""
+    r"""Percentage of a layer's recorded values with :math:`|y| > \text{threshold}`.
+
+    It is read from the layer's histogram; ``±threshold`` must be bin edges (range (-1, 1) with
+    40 bins: every 0.05).
+    """
     edges, counts = np.asarray(rec.hist_edges), np.asarray(rec.hist_counts)
     for t in (-threshold, threshold):
         if not np.isclose(edges, t, atol=1e-9).any():
@@ -130,8 +147,10 @@ def pct_beyond(rec: LayerStats, threshold: float) -> float:
 
 
 def gradient_decay(run: StackRun) -> tuple[float, float]:
-    """``(ratio, per_layer)``: the first layer's gradient std over the last layer's, and its
-    geometric mean per layer, ``ratio ** (1 / (depth - 1))``."""
+    """``(ratio, per_layer)``: the first layer's gradient std over the last layer's, and per layer.
+
+    ``per_layer`` is the geometric mean factor per layer, ``ratio ** (1 / (depth - 1))``.
+    """
     grads = run.values("grad_std")
     if any(v is None for v in grads):
         raise ValueError("no gradients recorded: run the stack with backward=True")
@@ -140,9 +159,12 @@ def gradient_decay(run: StackRun) -> tuple[float, float]:
 
 
 def stack_summary(run: StackRun) -> dict[str, float]:
-    """The numbers the chapter compares across activations and scales: the gradient's first/last
-    ratio and per-layer factor (:func:`gradient_decay`), the mean % saturated over layers 2 and up
-    (layer 1 sees the raw input), and the last layer's activation std."""
+    """The numbers the chapter compares across activations and scales.
+
+    They are the gradient's first/last ratio and per-layer factor (:func:`gradient_decay`), the
+    mean % saturated over layers 2 and up (layer 1 sees the raw input), and the last layer's
+    activation std.
+    """
     ratio, per_layer = gradient_decay(run)
     saturated = run.values("pct_saturated")[1:] or run.values("pct_saturated")
     return {"grad first/last": ratio, "grad per layer": per_layer,
@@ -151,9 +173,12 @@ def stack_summary(run: StackRun) -> dict[str, float]:
 
 def layer_table(runs: dict[str, StackRun], quantities: Sequence[str] = ("std", "pct_saturated"),
                 extra: dict[str, Callable[[LayerStats], float]] | None = None) -> str:
-    """Per-layer statistics of several runs in one narrow table: one row per (run, quantity), one
-    column per layer. ``pct_saturated`` is labelled ``%>0.99``; ``extra`` adds computed rows, e.g.
-    ``{"%>0.9": lambda rec: pct_beyond(rec, 0.9)}``."""
+    """Per-layer statistics of several runs in one narrow table.
+
+    One row per (run, quantity), one column per layer. ``pct_saturated`` is labelled ``%>0.99``;
+    ``extra`` adds computed rows, e.g.
+    ``{"%>0.9": lambda rec: pct_beyond(rec, 0.9)}``.
+    """
     depth = min(len(run.stats.layers) for run in runs.values())
     rows = []
     for label, run in runs.items():
@@ -170,9 +195,10 @@ def layer_table(runs: dict[str, StackRun], quantities: Sequence[str] = ("std", "
 
 def relu_layer_moments(width: int = 512, trials: int = 10_000, chunk: int = 1_000,
                        seed: int = 0) -> dict[str, float]:
-    r"""The lecture's single ReLU layer :math:`y = \max(0, a x)`,
-    :math:`a \sim N(0,1)^{n \times n}`,
-    :math:`x \sim N(0, 1)^n`, averaged over ``trials``: ``mean`` :math:`E[y]`, ``rms``
+    r"""The lecture's single ReLU layer :math:`y = \max(0, a x)`, averaged over ``trials``.
+
+    With :math:`a \sim N(0,1)^{n \times n}` and :math:`x \sim N(0, 1)^n`: ``mean`` :math:`E[y]`,
+    ``rms``
     :math:`\sqrt{E[y^2]}` (what the lecture calls "std") and the true ``std``.
 
     Trials are batched: ``trials / chunk`` weight matrices, each applied to ``chunk`` input vectors
@@ -191,9 +217,12 @@ def relu_layer_moments(width: int = 512, trials: int = 10_000, chunk: int = 1_00
 
 
 def relu_moments_theory(width: int = 512, weight_std: float = 1.0) -> dict[str, float]:
-    r"""Exact moments of :math:`y = \max(0, z)`, :math:`z \sim N(0, s^2)`, :math:`s^2 = n\sigma^2`
-    (unit-variance inputs): mean :math:`s/\sqrt{2\pi}`, rms :math:`s/\sqrt 2`, std
-    :math:`s\sqrt{1/2 - 1/(2\pi)}`."""
+    r"""Exact moments of :math:`y = \max(0, z)`, :math:`z \sim N(0, s^2)`.
+
+    Here :math:`s^2 = n\sigma^2` (unit-variance inputs): mean :math:`s/\sqrt{2\pi}`, rms
+    :math:`s/\sqrt 2`, std
+    :math:`s\sqrt{1/2 - 1/(2\pi)}`.
+    """
     s = math.sqrt(width) * weight_std
     return {"mean": s / math.sqrt(2 * math.pi), "rms": s / math.sqrt(2),
             "std": s * math.sqrt(0.5 - 0.5 / math.pi)}
@@ -201,10 +230,13 @@ def relu_moments_theory(width: int = 512, weight_std: float = 1.0) -> dict[str, 
 
 def tanh_mean_field_std(depth: int, gain2: float = 1.0, q0: float = 1.0,
                         nodes: int = 101) -> list[float]:
-    r"""The infinitely wide prediction of the std after each tanh layer: with pre-activation
-    variance :math:`q_l`, :math:`q_{l+1} = n\sigma^2 \, E[\tanh(\sqrt{q_l} z)^2]`,
+    r"""The infinitely wide prediction of the std after each tanh layer.
+
+    With pre-activation variance :math:`q_l`,
+    :math:`q_{l+1} = n\sigma^2 \, E[\tanh(\sqrt{q_l} z)^2]`,
     :math:`z \sim N(0,1)` (Gauss–Hermite quadrature), starting from :math:`q_1 = n\sigma^2 q_0`.
-    For :math:`n\sigma^2 = 1` (``gain2``) it decays like :math:`1/\sqrt{2l}`."""
+    For :math:`n\sigma^2 = 1` (``gain2``) it decays like :math:`1/\sqrt{2l}`.
+    """
     z, w = np.polynomial.hermite_e.hermegauss(nodes)
     w = w / w.sum()
     q, out = gain2 * q0, []
@@ -241,22 +273,32 @@ def glorot_table(n_in: int, n_out: int) -> list[dict[str, Any]]:
 # --- section 7: He et al.'s figure on the digits -------------------------------------------------
 
 def first_layer_grad_std(model: nn.Module, X: Tensor, y: Tensor) -> float:
-    """The std of the cross-entropy gradient with respect to the first Linear layer's weight, on
-    ``(X, y)``; the model's gradients are cleared again afterwards."""
-    first = next(m for m in model.modules() if isinstance(m, nn.Linear))
+    """The std of the cross-entropy gradient on ``(X, y)`` w.r.t. the first Linear layer's weight.
+
+    The model's gradients are cleared again afterwards.
+    """
+    first = next((m for m in model.modules() if isinstance(m, nn.Linear)), None)
+    if first is None:
+        raise ValueError("model has no nn.Linear layer; first_layer_grad_std needs one")
     model.zero_grad()
     nn.functional.cross_entropy(model(X), y).backward()
-    value = first.weight.grad.std().item()
+    grad = first.weight.grad
+    if grad is None:
+        raise ValueError("the first nn.Linear layer's weight got no gradient: it is frozen "
+                         "(requires_grad=False); unfreeze it to measure its gradient")
+    value = grad.std().item()
     model.zero_grad()
     return value
 
 
-def train_deep_relu(init: str, train: tuple[Tensor, Tensor], depth: int = 30, width: int = 128,
+def train_deep_relu(init: InitName, train: tuple[Tensor, Tensor], depth: int = 30, width: int = 128,
                     lr: float = 0.005, epochs: int = 25, batch_size: int = 64,
                     seed: int = 0) -> tuple[History, float]:
-    """Train a ``depth``-layer ReLU :func:`~dlcourse.nn.mlp` with plain SGD on ``train`` and return
-    its history and the first layer's gradient std at initialization (same seed: same data
-    order)."""
+    """Train a ``depth``-layer ReLU :func:`~dlcourse.nn.mlp` with plain SGD on ``train``.
+
+    Returns its history and the first layer's gradient std at initialization (same seed: same
+    data order).
+    """
     X, y = train
     dev = device()
     net = mlp(X.shape[1], int(y.max()) + 1, width=width, depth=depth, activation="relu", init=init,

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from dlcourse.nn.builders import InitName
 from dlcourse.runtime import device, generator
 
 if TYPE_CHECKING:  # matplotlib loads only when a figure is drawn
@@ -272,7 +273,7 @@ class SweepRun:
 
 
 def depth_lr_sweep(train: tuple[Tensor, Tensor], depths: Sequence[int], lrs: Sequence[float],
-                   inits: Sequence[str] = ("xavier_normal", "kaiming_normal"),
+                   inits: Sequence[InitName] = ("xavier_normal", "kaiming_normal"),
                    seeds: Sequence[int] = (0, 1, 2), **kwargs: Any) -> list[SweepRun]:
     """Train a deep ReLU network for every depth, learning rate, init and seed.
 

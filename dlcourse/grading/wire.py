@@ -71,12 +71,13 @@ def empty(*shape: int, dtype: str = "float32") -> dict:
 
 
 def parameter(*shape: int, dtype: str = "float32") -> dict:
-    """Spec of a fresh ``nn.Parameter`` of ``shape`` (``requires_grad=True``), like a layer's weight.
+    """Spec of a fresh ``nn.Parameter`` of ``shape`` (``requires_grad=True``), as a layer's weight.
 
     An initializer that fills it in place outside ``torch.no_grad()`` raises in the student's
     process, exactly as it would on a real model's weight.
     """
-    return {_SPEC: "parameter", "shape": _shape("parameter", shape), "dtype": _dtype("parameter", dtype)}
+    return {_SPEC: "parameter", "shape": _shape("parameter", shape),
+            "dtype": _dtype("parameter", dtype)}
 
 
 def _shape(where: str, shape: tuple) -> list[int]:

@@ -1,8 +1,10 @@
 """Probes: what happens inside any ``nn.Module``, layer by layer.
 
 * :mod:`dlcourse.probes.stats` — per-layer activation and gradient statistics collected with hooks
-  (:class:`ActivationStats`, :class:`LayerStats`, :func:`select_modules`), and the update:data
-  ratio (:func:`snapshot`, :func:`update_to_data_ratio`);
+  (:class:`ActivationStats`, :class:`LayerStats`, :func:`select_modules`), with the per-tensor
+  numbers in :mod:`dlcourse.probes.measures`;
+* :mod:`dlcourse.probes.updates` — the update:data ratio (:func:`snapshot`,
+  :func:`update_to_data_ratio`), also importable from :mod:`dlcourse.probes.stats`;
 * :mod:`dlcourse.probes.stack` — the lecture's deep stack run through those probes
   (:class:`StackRun`, :func:`run_stack`), shared by the book and the widgets.
 

@@ -51,8 +51,11 @@ class StackRun:
 def run_stack(depth: int, width: int, activation: Any = None, *, weight_std: float | None = None,
               init: Any = None, batch: int = 1, seed: int = 0, backward: bool = False,
               hist_range: tuple[float, float] | None = None, bins: int = 40) -> StackRun:
-    r"""Push :math:`X \sim N(0, 1)^{batch \times width}` through ``deep_stack(depth, width,
-    activation, ...)`` and record every layer with :class:`~dlcourse.probes.stats.ActivationStats`.
+    r"""Push a seeded batch through a deep stack and record every layer.
+
+    The batch :math:`X \sim N(0, 1)^{batch \times width}` goes through
+    ``deep_stack(depth, width, activation, ...)``, recorded with
+    :class:`~dlcourse.probes.stats.ActivationStats`.
 
     Weights, ``X`` and (with ``backward``) a gradient :math:`G \sim N(0, 1)^{batch \times width}`
     come from ``generator(seed)`` in that order, on the CPU; the model runs on
@@ -60,11 +63,16 @@ def run_stack(depth: int, width: int, activation: Any = None, *, weight_std: flo
     ``grad_std`` the backpropagated signal.
 
     Args:
-        depth, width, activation, weight_std, init: as in :func:`dlcourse.nn.deep_stack`.
+        depth: number of layers, as in :func:`dlcourse.nn.deep_stack`.
+        width: units per layer, as in :func:`dlcourse.nn.deep_stack`.
+        activation: as in :func:`dlcourse.nn.deep_stack`.
+        weight_std: as in :func:`dlcourse.nn.deep_stack`.
+        init: as in :func:`dlcourse.nn.deep_stack`.
         batch: rows of ``X`` (the lecture's ``x`` is one vector, ``batch=1``).
         seed: seeds the weights, ``X`` and ``G``.
         backward: also backpropagate ``G`` and record gradients.
-        hist_range, bins: the histograms' range and number of bins (see ``ActivationStats``).
+        hist_range: the histograms' range (see ``ActivationStats``).
+        bins: the histograms' number of bins (see ``ActivationStats``).
 
     Returns:
         A :class:`StackRun` with the statistics and the last layer's output.

@@ -1,4 +1,4 @@
-"""Per-layer activation and gradient statistics of any ``nn.Module``, collected with hooks.
+r"""Per-layer activation and gradient statistics of any ``nn.Module``, collected with hooks.
 
 ``ActivationStats`` is the instrument behind the lecture's histograms: wrap a forward (and
 backward) pass in it and read, for every selected layer, the mean, standard deviation, histogram,
@@ -9,9 +9,10 @@ output, and the same for the gradient of the loss with respect to that output::
         model(X)
     print(stats.table())
 
-``snapshot`` and ``update_to_data_ratio`` give the cs231n diagnostic
-:math:`\\lVert \\Delta\\theta \\rVert / \\lVert \\theta \\rVert`, which should be about
-:math:`10^{-3}` per step for a healthy learning rate.
+``snapshot`` and ``update_to_data_ratio`` (from :mod:`dlcourse.probes.updates`, importable here
+too) give the cs231n diagnostic :math:`\lVert \Delta\theta \rVert / \lVert \theta \rVert`,
+which should be about :math:`10^{-3}` per step for a healthy learning rate. The per-tensor
+numbers (moments, histograms, saturated and dead units) come from :mod:`dlcourse.probes.measures`.
 
 See the book: Weight initialization.
 """
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 from dataclasses import dataclass, field
 from typing import Any, Literal, Sequence, Union
 
@@ -28,6 +28,8 @@ import torch
 from torch import Tensor, nn
 
 from dlcourse._validate import check_int, check_interval, check_module, check_real
+from dlcourse.probes.measures import Kind, _histogram, _moments, _pct_dead, _pct_saturated
+from dlcourse.probes.updates import snapshot, update_to_data_ratio
 
 __all__ = ["ActivationStats", "LayerStats", "select_modules", "snapshot", "update_to_data_ratio"]
 
@@ -41,7 +43,6 @@ _OTHER_ACTIVATIONS = {"GELU", "SiLU", "Softplus", "Mish", "Hardtanh", "Hardsigmo
 _LINEAR = (nn.Linear, nn.Bilinear, nn.Conv1d, nn.Conv2d, nn.Conv3d,
            nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 
-Kind = Literal["tanh", "sigmoid", "relu", "activation"]
 ModuleSelection = Union[Literal["auto", "linear", "leaves"], Sequence[Union[nn.Module, str]]]
 
 
@@ -60,7 +61,8 @@ def _kind(module: nn.Module) -> Kind | None:
     return None
 
 
-def select_modules(model: nn.Module, modules: ModuleSelection = "auto") -> list[tuple[str, nn.Module]]:
+def select_modules(model: nn.Module,
+                   modules: ModuleSelection = "auto") -> list[tuple[str, nn.Module]]:
     """The ``(name, module)`` pairs ``ActivationStats`` hooks, in ``model.named_modules()`` order.
 
     Args:
@@ -141,55 +143,6 @@ class LayerStats:
     grad_std_history: list[float] = field(default_factory=list)
 
 
-def _moments(x: Tensor) -> tuple[float, float]:
-    """Mean and sample std in float64 (std 0 for a single value)."""
-    xd = x.detach().double().flatten()
-    std = xd.std().item() if xd.numel() > 1 else 0.0
-    return xd.mean().item(), std
-
-
-def _histogram(x: Tensor, bins: int, rng: tuple[float, float] | None) -> tuple[list[int], list[float]]:
-    """Counts and edges of the finite values of ``x``; values outside a fixed range are not counted."""
-    finite = x.detach().flatten()
-    finite = finite[torch.isfinite(finite)]
-    if finite.dtype not in (torch.float32, torch.float64):
-        finite = finite.float()
-    if rng is not None:
-        lo, hi = float(rng[0]), float(rng[1])
-    elif finite.numel() == 0:
-        lo, hi = 0.0, 1.0
-    else:
-        lo, hi = finite.min().item(), finite.max().item()
-    if lo == hi:  # numpy's convention for a constant sample
-        lo, hi = lo - 0.5, hi + 0.5
-    counts = torch.histc(finite, bins=bins, min=lo, max=hi) if finite.numel() else torch.zeros(bins)
-    edges = torch.linspace(lo, hi, bins + 1, dtype=torch.float64)
-    return [int(c) for c in counts.round().tolist()], edges.tolist()
-
-
-def _pct_dead(y: Tensor) -> float:
-    """Percentage of units never positive over the batch (unit: column of (N, D), channel of (N, C, ...))."""
-    positive = y.detach() > 0
-    if positive.ndim == 0:
-        return 0.0
-    if positive.ndim == 1:  # a single example: each element is a unit
-        alive = positive
-    else:
-        alive = positive.movedim(1, 0).reshape(positive.shape[1], -1).any(dim=1)  # (C,)
-    return 100.0 * (1.0 - alive.double().mean().item()) if alive.numel() else 0.0
-
-
-def _pct_saturated(y: Tensor, kind: Kind | None, s: float) -> float:
-    y = y.detach()
-    if y.numel() == 0:
-        return 0.0
-    if kind == "tanh":
-        return 100.0 * (y.abs() > s).double().mean().item()
-    if kind == "sigmoid":
-        return 100.0 * ((y < 1.0 - s) | (y > s)).double().mean().item()
-    return 0.0
-
-
 def _first_tensor(output: Any) -> Tensor | None:
     if isinstance(output, Tensor):
         return output
@@ -199,12 +152,12 @@ def _first_tensor(output: Any) -> Tensor | None:
 
 
 class ActivationStats:
-    """Record per-layer activation and gradient statistics of ``model`` while it runs.
+    r"""Record per-layer activation and gradient statistics of ``model`` while it runs.
 
     Hooks are registered on construction and removed by :meth:`remove` or on leaving a ``with``
     block. A forward hook summarises each selected module's output at once and keeps only numbers
     (no tensor survives the call). For gradients it registers a hook on that output tensor, which
-    fires during ``backward()`` with :math:`\\partial L / \\partial y`. Tensor hooks, unlike
+    fires during ``backward()`` with :math:`\partial L / \partial y`. Tensor hooks, unlike
     ``register_full_backward_hook``, work when a following activation is in place
     (``nn.ReLU(inplace=True)``: the hook sees the gradient of the value before the in-place
     change) and are simply not registered under ``torch.no_grad()``, where the gradient fields
@@ -222,7 +175,8 @@ class ActivationStats:
         modules: ``"auto"``, ``"linear"``, ``"leaves"`` or a list of submodules / names.
         bins: histogram bins (>= 1).
         range: ``None`` (each layer's own min/max) or a fixed ``(lo, hi)`` for every layer's
-            activation histogram, e.g. ``(-1, 1)`` for tanh. Gradient histograms use their own range.
+            activation histogram, e.g. ``(-1, 1)`` for tanh. Gradient histograms use their own
+            range.
         saturation: threshold :math:`s` in (0, 1) for ``pct_saturated``.
 
     See the book: Weight initialization.
@@ -318,43 +272,3 @@ class ActivationStats:
 
     def __repr__(self) -> str:
         return f"ActivationStats({len(self.layers)} layers, active={self._active})"
-
-
-def snapshot(model: nn.Module) -> dict[str, Tensor]:
-    """Detached copies of every parameter, keyed by ``named_parameters()`` name.
-
-    Take one before ``optimizer.step()`` and pass it to :func:`update_to_data_ratio` after.
-    """
-    return {name: p.detach().clone() for name, p in model.named_parameters()}
-
-
-def update_to_data_ratio(model: nn.Module, before: dict[str, Tensor]) -> dict[str, float]:
-    """The update:data ratio :math:`\\lVert \\theta_{now} - \\theta_{before} \\rVert_2 /
-    \\lVert \\theta_{before} \\rVert_2` of each parameter in ``before``.
-
-    cs231n's rule of thumb: about :math:`10^{-3}`; much lower means the learning rate is too
-    small, much higher too large. A parameter that starts at zero (a zero-initialised bias) gives
-    ``inf`` once it moves and 0 while it does not.
-
-    Args:
-        model: the model after the update.
-        before: the :func:`snapshot` taken before it.
-
-    Returns:
-        ``{name: ratio}`` as Python floats, in ``before``'s order.
-
-    See the book: Weight initialization.
-    """
-    params = dict(model.named_parameters())
-    ratios: dict[str, float] = {}
-    for name, old in before.items():
-        if name not in params:
-            raise ValueError(f"before has {name!r}, which is not a parameter of the model; "
-                             "take it with snapshot(model)")
-        new = params[name].detach()
-        if new.shape != old.shape:
-            raise ValueError(f"{name}: shape {tuple(new.shape)} != snapshot {tuple(old.shape)}")
-        update = (new.double() - old.to(new.device).double()).norm().item()
-        data = old.double().norm().item()
-        ratios[name] = update / data if data > 0 else (math.inf if update > 0 else 0.0)
-    return ratios

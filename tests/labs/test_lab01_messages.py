@@ -1,4 +1,4 @@
-"""Lab 1's public checks, in-process: the specific hint fires for each main mistake, and q4's reference."""
+"""Lab 1's public checks, in-process: each main mistake's specific hint, and q4's reference."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Lab 1's tests catch real mistakes: plausible wrong answers, graded as one batch by the real grader.
+"""Lab 1's tests catch real mistakes: plausible wrong answers, graded in one batch by the grader.
 
 Each mutant is the solution notebook with one answer cell edited the way a student might get it
 wrong. All are graded together through ``dlcourse grade`` (a module-scoped fixture); each must lose
@@ -31,11 +31,19 @@ KAIMING_MODE_CHECK = (
     '    if mode not in ("fan_in", "fan_out"):\n'
     "        raise ValueError(f\"mode must be 'fan_in' or 'fan_out', got {mode!r}\")\n"
 )
-UNIFORM_DOC = '"""Fill tensor with U(-r, r), r = sqrt(6 / fan), fan = fan_in or fan_out; return it."""\n    ### BEGIN SOLUTION\n'
-Q4_LOOP = "    stds = []\n    for _ in range(depth):\n        a = torch.randn(width, width, generator=generator) * weight_std\n"
+UNIFORM_DOC = (
+    '"""Fill tensor with U(-r, r), r = sqrt(6 / fan), fan = fan_in or fan_out; return it."""\n'
+    "    ### BEGIN SOLUTION\n"
+)
+Q4_LOOP = (
+    "    stds = []\n"
+    "    for _ in range(depth):\n"
+    "        a = torch.randn(width, width, generator=generator) * weight_std\n"
+)
 Q4_CHECK = (
     "    if activation not in functions:\n"
-    '        raise ValueError(f"activation must be one of {sorted(functions)}, got {activation!r}")\n'
+    '        raise ValueError(f"activation must be one of {sorted(functions)}, '
+    'got {activation!r}")\n'
 )
 
 # name: (question, [(text in the solution cell, replacement), ...], phrase the message must contain)
@@ -54,7 +62,8 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]], str]] = {
         [
             (
                 "    receptive_field = 1\n",
-                "    return torch.nn.init._calculate_fan_in_and_fan_out(tensor)\n    receptive_field = 1\n",
+                "    return torch.nn.init._calculate_fan_in_and_fan_out(tensor)\n"
+                "    receptive_field = 1\n",
             )
         ],
         "uses `torch.nn.init`",
@@ -145,7 +154,8 @@ MUTANTS: dict[str, tuple[str, list[tuple[str, str]], str]] = {
             ("def xavier_normal_(", "from torch.nn import init as I\n\n\ndef xavier_normal_("),
             (
                 f"    fan_in, fan_out = calculate_fans(tensor)\n    {XAVIER_STD}",
-                f"    return I.xavier_normal_(tensor, gain, generator=generator)\n    fan_in, fan_out = calculate_fans(tensor)\n    {XAVIER_STD}",
+                "    return I.xavier_normal_(tensor, gain, generator=generator)\n"
+                f"    fan_in, fan_out = calculate_fans(tensor)\n    {XAVIER_STD}",
             ),
         ],
         "uses `torch.nn.init`",

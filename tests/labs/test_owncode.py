@@ -1,4 +1,4 @@
-"""The own-code check reads the syntax tree: every way of reaching torch.nn.init, and innocent code."""
+"""The own-code check reads the syntax tree: every way to reach torch.nn.init, and innocent code."""
 
 from __future__ import annotations
 
@@ -45,11 +45,13 @@ TRICKS = [
         "torch.nn.init.<computed name>",
     ),
     (
-        "def f(t):\n    import importlib\n    m = importlib.import_module('torch.nn.init')\n    return m.xavier_normal_(t)\n",
+        "def f(t):\n    import importlib\n    m = importlib.import_module('torch.nn.init')\n"
+        "    return m.xavier_normal_(t)\n",
         "torch.nn.init",
     ),
     (
-        "def f(t):\n    from importlib import import_module\n    return import_module('torch.nn.init').normal_(t)\n",
+        "def f(t):\n    from importlib import import_module\n"
+        "    return import_module('torch.nn.init').normal_(t)\n",
         "torch.nn.init.normal_",
     ),
     (
@@ -66,7 +68,8 @@ TRICKS = [
         "dlcourse.init.kaiming_uniform_",
     ),
     (
-        "def f(t):\n    import dlcourse.init\n    return dlcourse.init.calculate_fan_in_and_fan_out(t)\n",
+        "def f(t):\n    import dlcourse.init\n"
+        "    return dlcourse.init.calculate_fan_in_and_fan_out(t)\n",
         "dlcourse.init.calculate_fan_in_and_fan_out",
     ),
     (
@@ -102,7 +105,8 @@ def test_comments_docstrings_strings_and_local_names_are_innocent():
 
 
 def test_other_torch_modules_and_tensor_methods_are_not_flagged():
-    source = "def f(t):\n    torch.nn.functional.relu(t)\n    nn.Linear(2, 2)\n    return t.uniform_(-1, 1)\n"
+    source = ("def f(t):\n    torch.nn.functional.relu(t)\n    nn.Linear(2, 2)\n"
+              "    return t.uniform_(-1, 1)\n")
     assert library_calls(source) == []
 
 
@@ -198,7 +202,8 @@ GUARDED = [
 UNGUARDED = [
     ("def f(t, s):\n    return t.normal_(0, s)\n", [2]),
     (
-        "def f(t, s):\n    with torch.set_grad_enabled(True):\n        t.uniform_(-s, s)\n    return t\n",
+        "def f(t, s):\n    with torch.set_grad_enabled(True):\n        t.uniform_(-s, s)\n"
+        "    return t\n",
         [3],
     ),
     ("def f(t, s):\n    with torch.no_grad():\n        pass\n    return t.mul_(s)\n", [4]),
