@@ -166,7 +166,7 @@ def test_the_browser_tests_cover_every_built_page(book: Book) -> None:
 
 
 def test_the_api_reference_links_docstring_pointers_to_chapters(book: Book) -> None:
-    """ "See the book: Weight initialization" in a docstring becomes a link to that chapter."""
+    """A docstring's "See the book: Weight initialization" becomes a link to that chapter."""
     page = (book.html / "book" / "api" / "init.html").read_text(encoding="utf-8")
     assert 'See the book: <a class="reference internal" href="../initialization.html">' in page
 

@@ -78,7 +78,7 @@ def percentile_of(value: float, ours: Sequence[float]) -> float:
         ours: our values, one per seed (at least one, none nan).
 
     Returns:
-        A percentage in [0, 100]: 0 below all of ours, 100 above all of them.
+        The percentage, from 0 (below all of ours) to 100 (above all of them).
 
     See the book: Weight initialization.
     """

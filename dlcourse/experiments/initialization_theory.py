@@ -28,7 +28,7 @@ from dlcourse.nn.builders import InitName
 from dlcourse.runtime import device, generator
 
 if TYPE_CHECKING:  # matplotlib loads only when a figure is drawn
-    from matplotlib.figure import Figure
+    import matplotlib.figure
 
 __all__ = [
     "RULES", "SweepRun", "VERDICTS", "depth_lr_sweep", "gain_table", "growing_widths",
@@ -37,8 +37,8 @@ __all__ = [
 ]
 
 Rule = Literal["fan_in", "fan_out", "average"]
-#: The three weight variances of section 1: :math:`1/n_{in}`, :math:`1/n_{out}` and Glorot's
-#: :math:`2/(n_{in} + n_{out})`.
+#: The three weight variances of section 1, :math:`1/n_{in}`, :math:`1/n_{out}` and Glorot's
+#: :math:`2/(n_{in} + n_{out})`, by name.
 RULES: tuple[str, ...] = ("fan_in", "fan_out", "average")
 
 
@@ -321,7 +321,7 @@ def sweep_table(runs: Sequence[SweepRun], **verdict_kwargs: Any) -> list[dict[st
                                             for lr in lrs}} for d, i in sorted(rows)]
 
 
-def plot_sweep(runs: Sequence[SweepRun], title: str | None = None) -> Figure:
+def plot_sweep(runs: Sequence[SweepRun], title: str | None = None) -> matplotlib.figure.Figure:
     r"""The lowest epoch loss against depth, one line per (init, learning rate).
 
     Each line runs through the median over the seeds, with a band from the lowest to the highest
