@@ -43,7 +43,8 @@ def make_class(root: Path, students: int) -> None:
 
 def child_startup() -> float:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-I", "-c", "import torch, dlcourse.grading.sandbox"], check=True)
+    code = "import torch, dlcourse.grading.sandbox"
+    subprocess.run([sys.executable, "-I", "-c", code], check=True)
     return time.perf_counter() - start
 
 
@@ -57,8 +58,10 @@ def main() -> int:
         make_class(Path(tmp) / "submissions", args.students)
         for jobs in sorted({1, args.jobs}):
             start = time.perf_counter()
-            grade_folder(ROOT / "solutions" / f"{LAB}.ipynb", Path(tmp) / "submissions", Path(tmp) / f"out{jobs}", jobs=jobs)
-            rows.append((f"grade {args.students} submissions, --jobs {jobs}", args.students, time.perf_counter() - start))
+            grade_folder(ROOT / "solutions" / f"{LAB}.ipynb", Path(tmp) / "submissions",
+                         Path(tmp) / f"out{jobs}", jobs=jobs)
+            seconds = time.perf_counter() - start
+            rows.append((f"grade {args.students} submissions, --jobs {jobs}", args.students, seconds))
     print(f"{'run':45s} {'total s':>8s} {'s/submission':>13s}")
     for name, n, seconds in rows:
         print(f"{name:45s} {seconds:8.2f} {seconds / n:13.2f}")
