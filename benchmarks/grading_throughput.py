@@ -61,7 +61,8 @@ def main() -> int:
             grade_folder(ROOT / "solutions" / f"{LAB}.ipynb", Path(tmp) / "submissions",
                          Path(tmp) / f"out{jobs}", jobs=jobs)
             seconds = time.perf_counter() - start
-            rows.append((f"grade {args.students} submissions, --jobs {jobs}", args.students, seconds))
+            name = f"grade {args.students} submissions, --jobs {jobs}"
+            rows.append((name, args.students, seconds))
     print(f"{'run':45s} {'total s':>8s} {'s/submission':>13s}")
     for name, n, seconds in rows:
         print(f"{name:45s} {seconds:8.2f} {seconds / n:13.2f}")
