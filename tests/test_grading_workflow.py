@@ -1,7 +1,7 @@
 """The instructor's side of grading: folder layouts, errors that say what to do, feedback, console.
 
 Discovery, answer matching, the feedback page and the summary are checked without grading; one
-batch at the end (marked slow) mixes the layouts in a zip and grades them through ``dlcourse grade``.
+batch at the end (marked slow) mixes the layouts in a zip and grades it with ``dlcourse grade``.
 """
 
 from __future__ import annotations
