@@ -22,7 +22,8 @@ from dlcourse.grading.console import progress_bar, summary
 from dlcourse.grading.feedback_html import feedback_html
 from dlcourse.grading.judge import QuestionResult
 from dlcourse.grading.runner import SubmissionResult
-from dlcourse.grading.submissions import open_submissions
+from dlcourse.grading.status import SubmissionInvalid
+from dlcourse.grading.submissions import check_notebook, open_submissions
 
 LAB = "lab01_initialization"
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,6 +134,25 @@ def test_an_empty_folder_names_the_accepted_layouts(tmp_path):
         _found(tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("{ this is not json", "not valid JSON"),
+        ("[1, 2]", "is a JSON list"),
+        ('{"metadata": {}}', "has no cells"),
+        ('{"cells": [], "metadata": {}, "nbformat": 3, "nbformat_minor": 0}', "nbformat 3"),
+    ],
+)
+def test_malformed_notebooks_are_invalid_with_a_fix(tmp_path, text, says):
+    path = tmp_path / f"{LAB}.ipynb"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(SubmissionInvalid, match=says) as info:
+        check_notebook(path)
+    assert info.value.status == "invalid" and "re-download it from Jupyter" in info.value.message
+    check_notebook(_put(tmp_path / "good.ipynb"))  # a notebook passes
+    check_notebook(tmp_path / "absent.ipynb")  # a missing one is graded as missing
+
+
 # --- pasted answers ----------------------------------------------------------------------------
 
 
@@ -221,6 +241,8 @@ def test_a_mixed_zip_is_graded_end_to_end(tmp_path, capsys):
     _put(folder / "two" / "a.ipynb", nbformat.v4.new_notebook())
     _put(folder / "two" / "b.ipynb", nbformat.v4.new_notebook())
     _put(folder / ".ipynb_checkpoints" / f"{LAB}.ipynb")
+    (folder / "listed").mkdir()
+    (folder / "listed" / f"{LAB}.ipynb").write_text("[]", encoding="utf-8")
     archive = tmp_path / "download.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for path in folder.rglob("*.ipynb"):
@@ -231,10 +253,12 @@ def test_a_mixed_zip_is_graded_end_to_end(tmp_path, capsys):
     console = capsys.readouterr().out
     assert code == 0
     results = {p.parent.name: json.loads(p.read_text()) for p in out.glob(f"*/{LAB}.json")}
-    assert sorted(results) == ["Jane Doe", "pasted", "renamed", "two"]
+    assert sorted(results) == ["Jane Doe", "listed", "pasted", "renamed", "two"]
     for student in ("Jane Doe", "pasted", "renamed"):
         assert results[student]["total"] == results[student]["max_total"] == 10, student
-    assert {r["status"] for r in results["two"]["questions"].values()} == {"invalid"}
+    for student in ("two", "listed"):
+        assert {r["status"] for r in results[student]["questions"].values()} == {"invalid"}
+    assert "is a JSON list" in results["listed"]["questions"]["q1"]["message"]
     assert any("functions it defines" in n for n in results["pasted"]["notes"])
     assert any("renamed" in n for n in results["renamed"]["notes"])
     assert "hello from renamed" in (out / "renamed" / f"{LAB}_output.txt").read_text()
@@ -246,8 +270,8 @@ def test_a_mixed_zip_is_graded_end_to_end(tmp_path, capsys):
         f"q{i}_{k}" for i in range(1, 5) for k in ("points", "status")
     ]
     lines = console.splitlines()
-    assert lines[0] == f"grading 4 submissions of {LAB} with 2 jobs"
-    assert "warning: skipped '.ipynb_checkpoints'" in console and "] 4/4" in console
-    assert any(line.split()[:2] == ["q1", "3"] for line in lines)  # 3 passed, 1 invalid
-    assert "invalid submission (1): two" in console and "mean score 7.50 / 10" in console
+    assert lines[0] == f"grading 5 submissions of {LAB} with 2 jobs"
+    assert "warning: skipped '.ipynb_checkpoints'" in console and "] 5/5" in console
+    assert any(line.split() == ["q1", "3", "2"] for line in lines)  # 3 passed, 2 invalid
+    assert "invalid submission (2): listed, two" in console and "mean score 6.00 / 10" in console
     assert os.path.isdir(out)

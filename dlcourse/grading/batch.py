@@ -20,7 +20,7 @@ from dlcourse.grading.report import write_gradebook, write_student
 from dlcourse.grading.runner import SubmissionResult, grade_submission, load_plan
 from dlcourse.grading.session import Limits
 from dlcourse.grading.status import StudentCrashed, StudentProblem, SubmissionInvalid
-from dlcourse.grading.submissions import Submission, open_submissions
+from dlcourse.grading.submissions import Submission, check_notebook, open_submissions
 
 __all__ = ["grade_folder", "find_submissions"]
 
@@ -41,16 +41,18 @@ def _whole(source: LabSource, student: str, problem: StudentProblem) -> Submissi
 
 
 def _grade_one(source: LabSource, sub: Submission, limits: Limits, plan) -> SubmissionResult:
-    if sub.invalid is not None:
-        result = _whole(source, sub.student, SubmissionInvalid(sub.invalid))
-    else:
-        try:
-            result = grade_submission(source, sub.path, sub.student, limits, plan)
-        except Exception as exc:  # a grader bug must not lose the rest of the class
-            problem = StudentCrashed(
-                f"the grader failed on this submission ({type(exc).__name__}: {exc})"
-            )
-            result = _whole(source, sub.student, problem)
+    try:
+        if sub.invalid is not None:
+            raise SubmissionInvalid(sub.invalid)
+        check_notebook(sub.path)
+        result = grade_submission(source, sub.path, sub.student, limits, plan)
+    except SubmissionInvalid as exc:
+        result = _whole(source, sub.student, exc)
+    except Exception as exc:  # a grader bug must not lose the rest of the class
+        problem = StudentCrashed(
+            f"the grader failed on this submission ({type(exc).__name__}: {exc})"
+        )
+        result = _whole(source, sub.student, problem)
     result.notes[:0] = sub.notes
     return result
 

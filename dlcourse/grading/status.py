@@ -72,7 +72,7 @@ class StudentCrashed(StudentProblem):
 
 
 class SubmissionInvalid(StudentProblem):
-    """No notebook could be chosen to grade (e.g. several, none of them clearly the lab)."""
+    """No notebook could be graded: several, none clearly the lab, or a file that is no notebook."""
 
     status = "invalid"
 
@@ -120,7 +120,7 @@ STATUSES: tuple[Status, ...] = (
     Status("crashed", StudentCrashed, "crashed", True, "the process running the code died",
            "{q}: {where} crashed: {message}"),
     Status("invalid", SubmissionInvalid, "invalid submission", False,
-           "no notebook could be chosen to grade (e.g. several, none clearly the lab)",
+           "not one readable notebook (several, none clearly the lab; or not a notebook)",
            "{q}: {message}."),
 )
 # fmt: on

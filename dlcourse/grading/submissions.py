@@ -27,7 +27,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["LAYOUTS", "Discovery", "Submission", "is_hidden", "open_submissions"]
+import nbformat
+
+from dlcourse.grading.status import SubmissionInvalid
+
+__all__ = [
+    "LAYOUTS",
+    "Discovery",
+    "Submission",
+    "check_notebook",
+    "is_hidden",
+    "open_submissions",
+]
 
 LAYOUTS = (
     "DIR/STUDENT/{lab}.ipynb (one folder per student), DIR/submitted/STUDENT/{lab}.ipynb "
@@ -149,6 +160,40 @@ def discover(folder: Path, lab: str, unwrap: bool = False) -> Discovery:
             f"{root} holds no submissions; accepted layouts: {LAYOUTS.format(lab=lab)}"
         )
     return Discovery([found[s] for s in sorted(found)], warnings)
+
+
+def check_notebook(path: Path) -> None:
+    """Raise :class:`SubmissionInvalid` when the file at ``path`` is there but not a notebook.
+
+    Args:
+        path: the submitted file; a file that does not exist passes (it is ``missing``).
+
+    Raises:
+        SubmissionInvalid: not valid JSON, not a JSON object with ``cells``, or not nbformat 4.
+    """
+    if not Path(path).is_file():
+        return
+    fix = "re-download it from Jupyter (File > Download) and submit that file"
+    try:
+        data = json.loads(Path(path).read_bytes())
+    except (ValueError, OSError) as exc:
+        raise SubmissionInvalid(
+            f"the submitted notebook could not be read (not valid JSON, {type(exc).__name__}): "
+            + fix
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        what = "has no cells" if isinstance(data, dict) else f"is a JSON {type(data).__name__}"
+        raise SubmissionInvalid(f"the submitted file is not a Jupyter notebook (it {what}): {fix}")
+    if data.get("nbformat") != 4:
+        raise SubmissionInvalid(
+            f"the submitted notebook has nbformat {data.get('nbformat')!r}, not 4: {fix}"
+        )
+    try:
+        nbformat.reads(json.dumps(data), as_version=4)
+    except Exception as exc:  # nbformat's own checks, whatever they raise
+        raise SubmissionInvalid(
+            f"the submitted notebook could not be read ({type(exc).__name__}): {fix}"
+        ) from None
 
 
 def _extract(archive: Path, into: Path) -> None:
