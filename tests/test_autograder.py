@@ -174,6 +174,7 @@ def test_every_submission_gets_a_status_for_every_question(graded):
                 "not_implemented",
                 "missing",
                 "crashed",
+                "invalid",
             }
             assert isinstance(r["message"], str) and r["max_points"] > 0
 
