@@ -2,6 +2,7 @@
 
 dlcourse labs build [--check]                 write labs/ from solutions/ (or check it is current)
 dlcourse grade LAB [--submissions DIR] [...]  grade every student's notebook (see README)
+dlcourse feedback LAB [...]                   (re)write feedback/STUDENT/LAB.html from the results
 dlcourse execute NOTEBOOK...                  run notebooks top to bottom and store their outputs
 """
 
@@ -84,6 +85,17 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _feedback(args: argparse.Namespace) -> int:
+    from dlcourse.authoring.source import load_source
+    from dlcourse.grading.feedback_html import write_feedback_pages
+
+    source = load_source(_source_path(args.lab, args.solutions))
+    feedback = Path(args.feedback or Path(args.out).parent / "feedback")
+    pages = write_feedback_pages(source, Path(args.out), args.submissions, feedback)
+    print(f"wrote {len(pages)} feedback pages into {feedback}/")
+    return 0
+
+
 def _execute(args: argparse.Namespace) -> int:
     """Execute notebooks in place in a fresh kernel, storing outputs and widget state."""
     import time
@@ -155,6 +167,15 @@ def _parser() -> argparse.ArgumentParser:
         "--gradescope", action="store_true", help="also write STUDENT/results.json for Gradescope"
     )
     grade.set_defaults(func=_grade)
+    feedback = sub.add_parser(
+        "feedback", help="write each student's HTML feedback page from the graded results"
+    )
+    feedback.add_argument("lab", help="lab name or path to its source notebook")
+    feedback.add_argument("--submissions", default="submitted", help="what was graded")
+    feedback.add_argument("--out", default="autograded", help="where the results are")
+    feedback.add_argument("--solutions", default="solutions")
+    feedback.add_argument("--feedback", default=None, help="default: feedback/ beside --out")
+    feedback.set_defaults(func=_feedback)
     execute = sub.add_parser(
         "execute", help="run notebooks in place, storing outputs (for authors)"
     )

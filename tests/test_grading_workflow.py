@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import zipfile
 from pathlib import Path
 
@@ -274,4 +273,13 @@ def test_a_mixed_zip_is_graded_end_to_end(tmp_path, capsys):
     assert "warning: skipped '.ipynb_checkpoints'" in console and "] 5/5" in console
     assert any(line.split() == ["q1", "3", "2"] for line in lines)  # 3 passed, 2 invalid
     assert "invalid submission (2): listed, two" in console and "mean score 6.00 / 10" in console
-    assert os.path.isdir(out)
+    (tmp_path / "feedback" / "Jane Doe" / f"{LAB}.html").unlink()
+    assert cli(["feedback", str(SOURCE), "--submissions", str(archive), "--out", str(out)]) == 0
+    assert (tmp_path / "feedback" / "Jane Doe" / f"{LAB}.html").read_text() == page
+    assert "wrote 5 feedback pages" in capsys.readouterr().out
+
+
+def test_feedback_without_results_says_to_grade_first(tmp_path, capsys):
+    args = ["feedback", str(SOURCE), "--submissions", str(tmp_path), "--out", str(tmp_path)]
+    assert cli(args) == 2
+    assert "run `dlcourse grade" in capsys.readouterr().err

@@ -11,6 +11,7 @@ See the book: the labs (README, "For instructors").
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 
 import nbformat
@@ -18,9 +19,17 @@ import nbformat
 from dlcourse.authoring.source import LabSource
 from dlcourse.grading import status
 from dlcourse.grading.answers import adopt_answers
+from dlcourse.grading.judge import QuestionResult
 from dlcourse.grading.runner import SubmissionResult
+from dlcourse.grading.submissions import open_submissions
 
-__all__ = ["answer_code", "feedback_html", "write_feedback_html"]
+__all__ = [
+    "answer_code",
+    "feedback_html",
+    "result_from_json",
+    "write_feedback_html",
+    "write_feedback_pages",
+]
 
 _STYLE = (
     "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
@@ -105,3 +114,45 @@ def write_feedback_html(
     path = folder / f"{result.lab}.html"
     path.write_text(feedback_html(result, code), encoding="utf-8")
     return path
+
+
+def result_from_json(data: dict) -> SubmissionResult:
+    """A result read back from ``LAB.json`` (statuses, points, messages, notes; no test list)."""
+    questions = {
+        q: QuestionResult(q, r["status"], r["points"], r["max_points"], r["message"], [])
+        for q, r in data["questions"].items()
+    }
+    return SubmissionResult(data["student"], data["lab"], questions, list(data.get("notes", [])))
+
+
+def write_feedback_pages(
+    source: LabSource, out_dir: Path, submissions: str | Path, feedback_dir: Path
+) -> list[Path]:
+    """One page per student graded into ``out_dir``, with the code from ``submissions``.
+
+    Args:
+        source: the lab's instructor source.
+        out_dir: where ``dlcourse grade`` wrote ``STUDENT/LAB.json``.
+        submissions: the folder or zip that was graded (for the students' code).
+        feedback_dir: where the pages go.
+
+    Returns:
+        The pages written.
+
+    Raises:
+        FileNotFoundError: ``out_dir`` holds no results of this lab.
+    """
+    graded = sorted(Path(out_dir).glob(f"*/{source.name}.json"))
+    if not graded:
+        raise FileNotFoundError(
+            f"no results of {source.name} in {out_dir}: run `dlcourse grade {source.name}` first "
+            "or pass --out DIR"
+        )
+    with open_submissions(submissions, source.name) as found:
+        paths = {s.student: s.path for s in found.submissions}
+        pages = []
+        for path in graded:
+            result = result_from_json(json.loads(path.read_text(encoding="utf-8")))
+            code = answer_code(source, paths.get(result.student))
+            pages.append(write_feedback_html(result, feedback_dir, code))
+    return pages
