@@ -93,8 +93,12 @@ def test_of_several_notebooks_the_one_like_the_lab_or_invalid(tmp_path):
 def test_flat_folder_and_nbgrader_submitted(tmp_path):
     _put(tmp_path / "flat" / "jane.ipynb")
     _put(tmp_path / "flat" / "bob.ipynb")
-    subs, _ = _found(tmp_path / "flat")
+    subs, warnings = _found(tmp_path / "flat")
     assert {s: v.path.name for s, v in subs.items()} == {"bob": "bob.ipynb", "jane": "jane.ipynb"}
+    assert warnings == []
+    _put(tmp_path / "one" / f"{LAB}.ipynb")  # one student's folder passed by mistake
+    subs, warnings = _found(tmp_path / "one")
+    assert list(subs) == [LAB] and "pass the folder above it" in warnings[0]
     course = tmp_path / "course"
     _put(course / "submitted" / "jane" / f"{LAB}.ipynb")
     _put(course / "submitted" / "bob" / LAB / f"{LAB}.ipynb")  # nbgrader's STUDENT/LAB/ folder

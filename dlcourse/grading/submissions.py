@@ -155,6 +155,11 @@ def discover(folder: Path, lab: str, unwrap: bool = False) -> Discovery:
             warnings.append(f"skipped {path.name}: {path.stem!r} also has a folder, graded instead")
         else:
             found[path.stem] = Submission(path.stem, path)
+            if path.name == f"{lab}.ipynb":
+                warnings.append(
+                    f"graded {path.name} as the notebook of a student called {path.stem!r} (a "
+                    "flat folder); to grade one student's folder, pass the folder above it"
+                )
     if not found:
         raise FileNotFoundError(
             f"{root} holds no submissions; accepted layouts: {LAYOUTS.format(lab=lab)}"
