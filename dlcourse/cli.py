@@ -1,7 +1,8 @@
 """The ``dlcourse`` command line.
 
 dlcourse labs build [--check]                 write labs/ from solutions/ (or check it is current)
-dlcourse grade LAB --submissions DIR [...]    grade DIR/STUDENT/LAB.ipynb for every student
+dlcourse grade LAB [--submissions DIR] [...]  grade every student's notebook (see README)
+dlcourse feedback LAB [...]                   (re)write feedback/STUDENT/LAB.html from the results
 dlcourse execute NOTEBOOK...                  run notebooks top to bottom and store their outputs
 """
 
@@ -34,13 +35,35 @@ def _labs(args: argparse.Namespace) -> int:
     return 0
 
 
+def _known_labs(solutions: Path) -> list[str]:
+    """The labs this package defines, and the sources found in ``solutions``."""
+    import pkgutil
+    import re
+
+    import dlcourse.labs
+
+    names = {m.name for m in pkgutil.iter_modules(dlcourse.labs.__path__)}
+    if solutions.is_dir():
+        names |= {p.stem for p in solutions.glob("lab*.ipynb")}
+    return sorted(n for n in names if re.fullmatch(r"lab\d\d_\w+", n))
+
+
 def _source_path(lab: str, solutions: str) -> Path:
-    path = Path(lab)
-    return path if path.suffix == ".ipynb" else Path(solutions) / f"{lab}.ipynb"
+    """The instructor notebook of ``lab``; the error says where it looked and what to pass."""
+    path = Path(lab) if lab.endswith(".ipynb") else Path(solutions) / f"{lab}.ipynb"
+    if path.is_file():
+        return path
+    known = ", ".join(_known_labs(Path(solutions))) or "none"
+    raise FileNotFoundError(
+        f"no instructor notebook at {path} (current directory: {Path.cwd()}): run from the "
+        "course folder that holds solutions/, or pass --solutions DIR (the folder of the "
+        f"instructor notebooks) or the notebook's path; labs known here: {known}"
+    )
 
 
 def _grade(args: argparse.Namespace) -> int:
     from dlcourse.grading.batch import grade_folder
+    from dlcourse.grading.console import Console
     from dlcourse.grading.session import Limits
 
     limits = Limits(
@@ -48,21 +71,28 @@ def _grade(args: argparse.Namespace) -> int:
         memory_mb=args.memory_mb or None,
         output_bytes=args.output_bytes,
     )
-
-    def progress(result) -> None:
-        statuses = " ".join(f"{q}:{r.status}" for q, r in result.questions.items())
-        print(f"{result.student:20s} {result.total:g}/{result.max_total:g}  {statuses}", flush=True)
-
-    results = grade_folder(
+    feedback = args.feedback or Path(args.out).parent / "feedback"
+    grade_folder(
         _source_path(args.lab, args.solutions),
         args.submissions,
         args.out,
         jobs=args.jobs,
         limits=limits,
         gradescope=args.gradescope,
-        progress=progress,
+        feedback_dir=feedback,
+        console=Console(),
     )
-    print(f"graded {len(results)} submissions into {args.out}/")
+    return 0
+
+
+def _feedback(args: argparse.Namespace) -> int:
+    from dlcourse.authoring.source import load_source
+    from dlcourse.grading.feedback_html import write_feedback_pages
+
+    source = load_source(_source_path(args.lab, args.solutions))
+    feedback = Path(args.feedback or Path(args.out).parent / "feedback")
+    pages = write_feedback_pages(source, Path(args.out), args.submissions, feedback)
+    print(f"wrote {len(pages)} feedback pages into {feedback}/")
     return 0
 
 
@@ -106,12 +136,20 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "lab", help="lab name (e.g. lab01_initialization) or path to its source notebook"
     )
-    grade.add_argument("--submissions", required=True, help="folder holding STUDENT/LAB.ipynb")
+    grade.add_argument(
+        "--submissions",
+        default="submitted",
+        help="folder or .zip of the notebooks: STUDENT/LAB.ipynb, submitted/STUDENT/LAB.ipynb or "
+        "a flat STUDENT.ipynb (default: submitted/)",
+    )
     grade.add_argument(
         "--out", default="autograded", help="where results go (default: autograded/)"
     )
     grade.add_argument(
         "--solutions", default="solutions", help="folder of the instructor notebooks"
+    )
+    grade.add_argument(
+        "--feedback", default=None, help="where the HTML pages go (default: feedback/ beside --out)"
     )
     grade.add_argument(
         "--jobs", type=int, default=2, help="submissions graded at once (default: 2)"
@@ -129,6 +167,15 @@ def _parser() -> argparse.ArgumentParser:
         "--gradescope", action="store_true", help="also write STUDENT/results.json for Gradescope"
     )
     grade.set_defaults(func=_grade)
+    feedback = sub.add_parser(
+        "feedback", help="write each student's HTML feedback page from the graded results"
+    )
+    feedback.add_argument("lab", help="lab name or path to its source notebook")
+    feedback.add_argument("--submissions", default="submitted", help="what was graded")
+    feedback.add_argument("--out", default="autograded", help="where the results are")
+    feedback.add_argument("--solutions", default="solutions")
+    feedback.add_argument("--feedback", default=None, help="default: feedback/ beside --out")
+    feedback.set_defaults(func=_feedback)
     execute = sub.add_parser(
         "execute", help="run notebooks in place, storing outputs (for authors)"
     )

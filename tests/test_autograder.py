@@ -174,6 +174,7 @@ def test_every_submission_gets_a_status_for_every_question(graded):
                 "not_implemented",
                 "missing",
                 "crashed",
+                "invalid",
             }
             assert isinstance(r["message"], str) and r["max_points"] > 0
 
@@ -287,7 +288,7 @@ def test_a_helper_in_an_added_cell_is_named_as_the_cause(graded):
 
 def test_unreadable_and_absent_notebooks(graded):
     _, results = graded
-    assert set(statuses(results["garbage"]).values()) == {"error"}
+    assert set(statuses(results["garbage"]).values()) == {"invalid"}
     assert "could not be read" in results["garbage"]["questions"]["q1"]["message"]
     assert set(statuses(results["no_notebook"]).values()) == {"missing"}
 

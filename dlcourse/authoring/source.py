@@ -215,6 +215,12 @@ def _number_and_title(path: Path, meta: dict) -> tuple[int, str]:
 
 
 def _validate(src: LabSource) -> None:
+    solutions = [c for c in src.cells if c.role == "solution"]
+    if solutions and not any(BEGIN_SOLUTION in c.source for c in solutions):
+        raise SourceError(
+            f"{src.path} looks like a student notebook (no solution regions): pass the "
+            "instructor's source from solutions/"
+        )
     ids = [q.id for q in src.questions]
     if len(set(ids)) != len(ids):
         raise SourceError(f"{src.path}: question ids repeat: {ids}")

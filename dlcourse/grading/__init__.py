@@ -4,8 +4,9 @@ Students: ``from dlcourse.grading import check, open_lab`` (see :mod:`dlcourse.g
 Lab authors: public tests in ``dlcourse/labs/<lab>.py`` on its :class:`Lab`, hidden tests with
 :func:`hidden_test` in ``solutions/<lab>.ipynb``, assertions from :mod:`dlcourse.grading.expect`,
 argument specs from :mod:`dlcourse.grading.wire`; reading sources and building ``labs/`` is
-:mod:`dlcourse.authoring`. Instructors: ``dlcourse labs build`` and ``dlcourse grade``
-(:mod:`dlcourse.cli`), or :func:`grade_folder`.
+:mod:`dlcourse.authoring`. Instructors: ``dlcourse labs build``, ``dlcourse grade`` and
+``dlcourse feedback`` (:mod:`dlcourse.cli`), or :func:`grade_folder`; the folder layouts accepted
+are in :mod:`~dlcourse.grading.submissions`.
 
 One home per concept: the statuses in :mod:`~dlcourse.grading.status`, the grader<->child
 protocol in :mod:`~dlcourse.grading.protocol`, which cell defines a name in

@@ -18,6 +18,7 @@ import nbformat
 
 from dlcourse.authoring.source import LabSource, QuestionSpec
 from dlcourse.grading import scope, status
+from dlcourse.grading.answers import adopt_answers
 from dlcourse.grading.judge import QuestionResult, problem_result, run_question
 from dlcourse.grading.registry import TestCase, collecting_hidden, get_lab
 from dlcourse.grading.session import Limits, RemoteStudent, Session
@@ -30,6 +31,7 @@ from dlcourse.grading.status import (
 )
 
 __all__ = [
+    "OUTPUT_CHARS",
     "Plan",
     "ProgramCell",
     "SubmissionResult",
@@ -38,6 +40,9 @@ __all__ = [
     "load_plan",
     "names_outside_program",
 ]
+
+
+OUTPUT_CHARS = 20_000  # of a student's printed output kept beside the results
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class SubmissionResult:
     lab: str
     questions: dict[str, QuestionResult]
     notes: list[str] = field(default_factory=list)
+    output: str = ""  # the end of what the student's code printed (not in LAB.json)
 
     @property
     def total(self) -> float:
@@ -215,6 +221,7 @@ def grade_submission(
     result = SubmissionResult(student, source.name, {})
     try:
         submission = _read_submission(Path(path))
+        result.notes += adopt_answers(source, submission)
         program, missing = build_program(source, submission)
     except StudentProblem as exc:
         result.questions = {q.id: problem_result(q.id, exc, q.points) for q in source.questions}
@@ -235,6 +242,7 @@ def grade_submission(
         for q in source.questions:
             result.questions.setdefault(q.id, problem_result(q.id, exc, q.points))
     finally:
+        result.output = runner.session.output_tail(OUTPUT_CHARS)
         runner.session.close()
     return result
 

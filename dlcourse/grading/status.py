@@ -22,6 +22,7 @@ __all__ = [
     "StudentProblem",
     "StudentRaised",
     "StudentTimeout",
+    "SubmissionInvalid",
     "get",
     "names",
     "problem",
@@ -70,6 +71,12 @@ class StudentCrashed(StudentProblem):
     status = "crashed"
 
 
+class SubmissionInvalid(StudentProblem):
+    """No notebook could be graded: several, none clearly the lab, or a file that is no notebook."""
+
+    status = "invalid"
+
+
 @dataclass(frozen=True)
 class Status:
     """One grading status.
@@ -112,6 +119,9 @@ STATUSES: tuple[Status, ...] = (
            "the code ran past the time limit and was stopped", "{q}: {where} timed out: {message}"),
     Status("crashed", StudentCrashed, "crashed", True, "the process running the code died",
            "{q}: {where} crashed: {message}"),
+    Status("invalid", SubmissionInvalid, "invalid submission", False,
+           "not one readable notebook (several, none clearly the lab; or not a notebook)",
+           "{q}: {message}."),
 )
 # fmt: on
 
