@@ -42,28 +42,43 @@ def _source_path(lab: str, solutions: str) -> Path:
 def _grade(args: argparse.Namespace) -> int:
     from dlcourse.grading.batch import grade_folder
     from dlcourse.grading.session import Limits
+    from dlcourse.grading.stopping import stop_on_signals
 
     limits = Limits(
         question_seconds=args.time_limit,
         memory_mb=args.memory_mb or None,
         output_bytes=args.output_bytes,
+        sandbox=not args.no_sandbox,
     )
+    _refuse_without_sandbox(limits)
 
     def progress(result) -> None:
         statuses = " ".join(f"{q}:{r.status}" for q, r in result.questions.items())
         print(f"{result.student:20s} {result.total:g}/{result.max_total:g}  {statuses}", flush=True)
 
-    results = grade_folder(
-        _source_path(args.lab, args.solutions),
-        args.submissions,
-        args.out,
-        jobs=args.jobs,
-        limits=limits,
-        gradescope=args.gradescope,
-        progress=progress,
-    )
+    with stop_on_signals():
+        results = grade_folder(
+            _source_path(args.lab, args.solutions),
+            args.submissions,
+            args.out,
+            jobs=args.jobs,
+            limits=limits,
+            gradescope=args.gradescope,
+            progress=progress,
+            regrade=args.regrade,
+        )
     print(f"graded {len(results)} submissions into {args.out}/")
+    if args.no_sandbox:
+        print("WARNING: --no-sandbox: student code ran unisolated, with your rights and files")
     return 0
+
+
+def _refuse_without_sandbox(limits) -> None:
+    """Stop before grading when student code would run unisolated without --no-sandbox."""
+    from dlcourse.grading.jail import SandboxUnavailable, sandbox_problem
+
+    if limits.sandbox and sandbox_problem() is not None:
+        raise SandboxUnavailable(f"refusing to run student code: {sandbox_problem()}")
 
 
 def _execute(args: argparse.Namespace) -> int:
@@ -128,6 +143,18 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--gradescope", action="store_true", help="also write STUDENT/results.json for Gradescope"
     )
+    grade.add_argument(
+        "--regrade",
+        action="append",
+        default=[],
+        metavar="STUDENT",
+        help="grade STUDENT again even if a finished result exists (repeatable)",
+    )
+    grade.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run student code without the bubblewrap sandbox (only for code you trust)",
+    )
     grade.set_defaults(func=_grade)
     execute = sub.add_parser(
         "execute", help="run notebooks in place, storing outputs (for authors)"
@@ -148,6 +175,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as exc:
         print(f"dlcourse {args.command}: {exc}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:  # no sandbox, or result files changed behind the grader's back
+        if type(exc).__name__ not in ("SandboxUnavailable", "ResultsChanged"):
+            raise
+        print(f"dlcourse {args.command}: {exc}", file=sys.stderr)
+        return 1 if type(exc).__name__ == "ResultsChanged" else 2
 
 
 if __name__ == "__main__":
