@@ -8,6 +8,7 @@ messages in its own results. A batch that was stopped continues where it stopped
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -74,7 +75,7 @@ def grade_folder(
     source = load_source(source_path)
     plan = load_plan(source)
     students = find_submissions(Path(submissions), source.name)
-    settings = f"{limits!r} gradescope={gradescope}"
+    settings = {**dataclasses.asdict(limits), "gradescope": gradescope}
     resume = Resume(Path(out_dir), source, Path(source_path), students, settings, regrade)
     written: dict[Path, str] = {}
 

@@ -75,7 +75,8 @@ class Resume:
         out_dir: the results folder.
         source: the lab; ``source_path`` its notebook.
         submissions: each student's submitted notebook.
-        settings: anything else that changes results (limits, output options), as text.
+        settings: anything else that changes results (limits, output options); numbers are
+            compared as floats, so ``20`` and ``20.0`` seconds are the same setting.
         regrade: students to grade again even if their result is complete.
     """
 
@@ -85,7 +86,7 @@ class Resume:
         source: LabSource,
         source_path: Path,
         submissions: Mapping[str, Path],
-        settings: str,
+        settings: Mapping[str, object],
         regrade: Sequence[str] = (),
     ):
         """Read the manifest of ``out_dir`` (see the class)."""
@@ -97,9 +98,12 @@ class Resume:
             )
         self.out_dir, self.source = Path(out_dir), source
         self.path = self.out_dir / f".{source.name}_graded.json"
-        self.key = hashlib.sha256(
-            Path(source_path).read_bytes() + b"\0" + settings.encode()
-        ).hexdigest()
+        canonical = {
+            k: float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+            for k, v in settings.items()
+        }
+        text = json.dumps(canonical, sort_keys=True, default=str)
+        self.key = hashlib.sha256(Path(source_path).read_bytes() + text.encode()).hexdigest()
         self.digests = {s: file_digest(p) for s, p in submissions.items()}
         self.done = {s: d for s, d in self._read().items() if s not in set(regrade)}
         self._lock = threading.Lock()
