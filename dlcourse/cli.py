@@ -50,7 +50,6 @@ def _grade(args: argparse.Namespace) -> int:
         output_bytes=args.output_bytes,
         sandbox=not args.no_sandbox,
     )
-    _refuse_without_sandbox(limits)
 
     def progress(result) -> None:
         statuses = " ".join(f"{q}:{r.status}" for q, r in result.questions.items())
@@ -71,14 +70,6 @@ def _grade(args: argparse.Namespace) -> int:
     if args.no_sandbox:
         print("WARNING: --no-sandbox: student code ran unisolated, with your rights and files")
     return 0
-
-
-def _refuse_without_sandbox(limits) -> None:
-    """Stop before grading when student code would run unisolated without --no-sandbox."""
-    from dlcourse.grading.jail import SandboxUnavailable, sandbox_problem
-
-    if limits.sandbox and sandbox_problem() is not None:
-        raise SandboxUnavailable(f"refusing to run student code: {sandbox_problem()}")
 
 
 def _execute(args: argparse.Namespace) -> int:

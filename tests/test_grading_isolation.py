@@ -180,6 +180,13 @@ def _hostile(out: Path, marker: str) -> dict[str, str]:
             "    try:\n        socket.create_connection(host, timeout=2).close()\n"
             "        leaks.append(host)\n    except OSError:\n        pass\n"
         ),
+        "fork_bomb": _escape_check(
+            "import time\nchildren = 0\ntry:\n    for _ in range(1000):\n"
+            "        if os.fork() == 0:\n            time.sleep(1)\n            os._exit(0)\n"
+            "        children += 1\nexcept OSError:\n    pass\n"
+            "for _ in range(children):\n    os.wait()\n"
+            "if children >= 1000:\n    leaks.append('no limit on processes')\n"
+        ),
         "zz_forks_forever": _forker(marker),
     }
 
@@ -238,8 +245,8 @@ def hostile(sandbox_verified, clean, tmp_path_factory):
 def test_the_batch_completes(hostile):
     code, out, _ = hostile
     assert code == 0
-    assert len(list(out.glob(f"*/{LAB}.json"))) == 3 + 8
-    assert (out / f"{LAB}_gradebook.csv").read_text().count("\n") == 1 + 3 + 8
+    assert len(list(out.glob(f"*/{LAB}.json"))) == 3 + 9
+    assert (out / f"{LAB}_gradebook.csv").read_text().count("\n") == 1 + 3 + 9
 
 
 def test_other_students_results_equal_a_clean_run(clean, hostile):
@@ -266,7 +273,7 @@ def test_killing_its_own_group_crashes_only_that_question(hostile):
     assert "SIGKILL" in message["message"]
 
 
-ESCAPES = ["reads_solutions", "writes_results", "writes_outside", "network"]
+ESCAPES = ["reads_solutions", "writes_results", "writes_outside", "network", "fork_bomb"]
 
 
 @pytest.mark.parametrize("student", ESCAPES)

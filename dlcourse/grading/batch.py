@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from dlcourse.authoring.source import load_source
+from dlcourse.grading.jail import SandboxUnavailable, sandbox_problem
 from dlcourse.grading.judge import problem_result
 from dlcourse.grading.report import gradebook_csv, student_files, verify_files, write_atomic
 from dlcourse.grading.resume import Resume
@@ -68,10 +69,14 @@ def grade_folder(
     Writes ``OUT/STUDENT/LAB.json``, ``OUT/STUDENT/LAB_feedback.md`` and ``OUT/LAB_gradebook.csv``
     (see :mod:`dlcourse.grading.report`) and returns the results sorted by student. Results that
     a stopped run already finished are kept (except for the students in ``regrade``); raises
-    :class:`ResultsChanged` when a file read back at the end is not what was written.
+    :class:`ResultsChanged` when a file read back at the end is not what was written, and
+    :class:`~dlcourse.grading.jail.SandboxUnavailable` when ``limits.sandbox`` is set (the
+    default) and there is no sandbox.
     """
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive int, got {jobs!r}")
+    if limits.sandbox and sandbox_problem() is not None:
+        raise SandboxUnavailable(f"refusing to run student code: {sandbox_problem()}")
     source = load_source(source_path)
     plan = load_plan(source)
     students = find_submissions(Path(submissions), source.name)

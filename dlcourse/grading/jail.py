@@ -16,6 +16,7 @@ namespace and the grader often is outside.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
@@ -122,6 +123,20 @@ def sandbox_problem() -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=None)
+def _remove_stale(root: Path) -> None:
+    """Remove the empty cgroups a grader killed with -9 left behind (once per process and root).
+
+    Only those named after a process that is gone; and the kernel refuses to remove a cgroup that
+    still has processes.
+    """
+    for path in root.glob("dlcourse-grade-*-*"):
+        pid = path.name.split("-")[2]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            with contextlib.suppress(OSError):
+                path.rmdir()
+
+
 class PidsLimit:
     """A pids cgroup that caps how many processes and threads one child may have.
 
@@ -136,6 +151,7 @@ class PidsLimit:
         for root in _PIDS_ROOTS:
             if not (root / "cgroup.procs").exists():
                 continue  # not a cgroup file system
+            _remove_stale(root)
             path = root / name
             try:
                 path.mkdir()
@@ -157,9 +173,9 @@ class PidsLimit:
         return self.path is not None
 
     def enter(self) -> None:
-        """Move the calling process (and so everything it starts) into the cgroup."""
+        """Move the calling process (and so everything it starts) into the cgroup, if it can."""
         if self.path is not None:
-            with open(self.path / "cgroup.procs", "w") as fh:
+            with contextlib.suppress(OSError), open(self.path / "cgroup.procs", "w") as fh:
                 fh.write("0")
 
     def remove(self) -> None:
