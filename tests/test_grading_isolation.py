@@ -48,7 +48,7 @@ def probe(marker, repo, port):
     except OSError:
         found["network"] = False
     found["wrote"] = []
-    for folder in ("/", "/etc", "/usr", repo, os.path.dirname(marker)):
+    for folder in ("/", "/etc", "/usr", "/dev", repo, os.path.dirname(marker)):
         try:
             with open(os.path.join(folder, "dlcourse-probe"), "w") as fh:
                 fh.write("x")
@@ -170,7 +170,8 @@ def _hostile(out: Path, marker: str) -> dict[str, str]:
             "        except OSError:\n            pass\n"
         ),
         "writes_outside": _escape_check(
-            f"for folder in ['/', '/etc', '/usr/lib', '/root', {str(ROOT)!r}, {str(out)!r}]:\n"
+            "for folder in ['/', '/etc', '/dev', '/usr/lib', '/root', "
+            f"{str(ROOT)!r}, {str(out)!r}]:\n"
             "    try:\n        open(os.path.join(folder, 'owned'), 'w').write('x')\n"
             "        leaks.append(folder)\n    except OSError:\n        pass\n"
             "open('scratch-file', 'w').write('allowed')\n"
@@ -398,3 +399,43 @@ def test_without_a_sandbox_grading_is_refused_unless_no_sandbox(no_bwrap, tmp_pa
     assert cli(argv + ["--no-sandbox"]) == 0
     assert "WARNING: --no-sandbox" in capsys.readouterr().out
     assert _statuses(tmp_path / "out", "alice") == ALL_PASSED
+
+
+# ---------------------------------------------------------------- results on disk
+
+
+def test_a_result_changed_on_disk_is_reported_and_rewritten(tmp_path):
+    from dlcourse.grading.batch import ResultsChanged, _check_written
+
+    kept, tampered = tmp_path / "kept.json", tmp_path / "tampered.json"
+    kept.write_text("as graded")
+    tampered.write_text("changed by someone else")
+    with pytest.raises(ResultsChanged, match="tampered.json: differs") as info:
+        _check_written({kept: "as graded", tampered: "as graded"})
+    assert "kept.json" not in str(info.value)
+    assert tampered.read_text() == "as graded"
+
+
+def test_only_a_complete_result_of_this_lab_counts_as_done(clean, tmp_path):
+    from dlcourse.authoring.source import load_source
+    from dlcourse.grading.resume import load_result
+
+    source = load_source(SOURCE)
+    good = clean[1] / "alice" / f"{LAB}.json"
+    assert load_result(good, source, "alice").to_dict() == json.loads(good.read_text())
+    assert load_result(good, source, "bob") is None
+    text = good.read_text()
+    data = json.loads(text)
+    del data["questions"]["q4"]
+    fewer = json.dumps(data)
+    data = json.loads(text)
+    data["questions"]["q1"]["max_points"] += 1
+    other_points = json.dumps(data)
+    data = json.loads(text)
+    data["total"] += 1
+    edited_total = json.dumps(data)
+    for broken in (text[: len(text) // 2], "[]", fewer, other_points, edited_total):
+        path = tmp_path / "broken.json"
+        path.write_text(broken)
+        assert load_result(path, source, "alice") is None, broken[:80]
+    assert load_result(tmp_path / "absent.json", source, "alice") is None

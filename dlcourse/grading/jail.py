@@ -4,10 +4,11 @@ The child runs under ``bwrap --unshare-all --die-with-parent --new-session``: it
 IPC, UTS and user namespaces (it cannot signal the grader or anything outside, and has no network),
 all capabilities dropped, and a file system built from nothing: a read-only view of what Python
 needs (system libraries, the Python installation, the virtual environment, the ``dlcourse``
-package), ``/proc``, a minimal ``/dev`` and one private writable scratch folder, mounted at
-:data:`SCRATCH` and also reachable as ``/tmp``. The repository, ``solutions/``, the submissions and
-the results folder are simply not there. The root is read-only, so the scratch folder is the only
-place the child can write. When the grader dies, the kernel kills the whole namespace.
+package), ``/proc``, a minimal read-only ``/dev`` and one private writable scratch folder at
+:data:`SCRATCH`, also reachable as ``/tmp``: a size-capped tmpfs of its own, which disappears with
+the sandbox (besides it only ``/dev/shm``, capped too). The repository, ``solutions/``, the
+submissions and the results folder are simply not there. The root is read-only. When the grader
+dies, the kernel kills the whole namespace.
 
 Processes are capped by a pids cgroup where the machine offers one (:class:`PidsLimit`);
 ``RLIMIT_NPROC`` would not do, since it does not apply to root, which the child is inside its
@@ -31,6 +32,8 @@ import dlcourse
 __all__ = [
     "INSTALL_HINT",
     "SCRATCH",
+    "SCRATCH_BYTES",
+    "SHM_BYTES",
     "PidsLimit",
     "SandboxUnavailable",
     "jail_command",
@@ -40,6 +43,9 @@ __all__ = [
 
 #: Where the child sees its scratch folder (its working directory, ``HOME`` and ``TMPDIR``).
 SCRATCH = "/home/student"
+#: Sizes of the child's writable file systems: its scratch folder and ``/dev/shm``.
+SCRATCH_BYTES = 256 * 2**20
+SHM_BYTES = 64 * 2**20
 
 INSTALL_HINT = (
     "install bubblewrap (Debian/Ubuntu: `apt-get install -y bubblewrap`; Fedora: `dnf install "
@@ -80,12 +86,14 @@ def _system_args() -> list[str]:
     return args
 
 
-def jail_command(argv: list[str], scratch: str | Path, bwrap: str = "bwrap") -> list[str]:
-    """``argv`` run by bubblewrap in a fresh sandbox whose only writable folder is ``scratch``.
+def jail_command(
+    argv: list[str], scratch_bytes: int = SCRATCH_BYTES, bwrap: str = "bwrap"
+) -> list[str]:
+    """``argv`` run by bubblewrap in a fresh sandbox whose only writable folder is its scratch.
 
     Args:
         argv: the command to run inside (its paths as the child sees them: unchanged).
-        scratch: the host folder mounted read-write at :data:`SCRATCH` (and ``/tmp``).
+        scratch_bytes: the size of the scratch tmpfs at :data:`SCRATCH` (also ``/tmp``).
         bwrap: the bubblewrap executable.
 
     Returns:
@@ -95,7 +103,8 @@ def jail_command(argv: list[str], scratch: str | Path, bwrap: str = "bwrap") -> 
     args += ["--tmpfs", "/", *_system_args()]
     for path in readonly_paths():
         args += ["--ro-bind", path, path]
-    args += ["--proc", "/proc", "--dev", "/dev", "--bind", str(scratch), SCRATCH]
+    args += ["--proc", "/proc", "--dev", "/dev", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm"]
+    args += ["--remount-ro", "/dev", "--size", str(scratch_bytes), "--tmpfs", SCRATCH]
     args += ["--symlink", SCRATCH, "/tmp", "--chdir", SCRATCH, "--remount-ro", "/"]
     args += ["--setenv", "HOME", SCRATCH, "--setenv", "TMPDIR", SCRATCH, "--"]
     return args + list(argv)
@@ -107,8 +116,7 @@ def sandbox_problem() -> str | None:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return f"no sandbox: the `bwrap` program (bubblewrap) is not installed; {INSTALL_HINT}"
-    probe = jail_command([sys.executable, "-I", "-S", "-c", "pass"], "/", bwrap)
-    probe[probe.index(SCRATCH) - 2 : probe.index(SCRATCH) + 1] = ["--tmpfs", SCRATCH]
+    probe = jail_command([sys.executable, "-I", "-S", "-c", "pass"], bwrap=bwrap)
     try:
         run = subprocess.run(probe, capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
     except (OSError, subprocess.TimeoutExpired) as exc:

@@ -7,8 +7,9 @@ it printed. A fresh child can be started and brought back to the same state by r
 that succeeded.
 
 The child runs in a bubblewrap sandbox (:mod:`dlcourse.grading.jail`) unless ``Limits.sandbox`` is
-false: it sees only a private scratch folder (removed by :meth:`Session.close`), never the grader's
-files, and it cannot signal the grader. Its printed output goes to a log the child cannot see.
+false: it sees only a private scratch folder (a tmpfs that ends with it), never the grader's files,
+and it cannot signal the grader. Its printed output goes to a log the child cannot see. Without
+the sandbox the child works in a scratch folder that :meth:`Session.close` removes.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ class Session:
         resp_r, resp_w = os.pipe()
         cmd += [str(req_r), str(resp_w)]
         if self.limits.sandbox:
-            cmd = jail_command(cmd, self._scratch)
+            cmd = jail_command(cmd)
         self._log = open(Path(self._dir.name) / "output.log", "wb")
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
