@@ -97,7 +97,7 @@ def jail_command(
         bwrap: the bubblewrap executable.
 
     Returns:
-        The command line to start. See the book: the autograder's README section "For instructors".
+        The command line to start. See the README: "For instructors", Sandbox.
     """
     args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     args += ["--tmpfs", "/", *_system_args()]

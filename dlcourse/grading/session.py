@@ -85,6 +85,19 @@ def _child_limits(limits: Limits, pids: PidsLimit | None):
     return apply
 
 
+def _child_env(scratch: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+        "MPLBACKEND": "Agg",
+        "OMP_NUM_THREADS": "1",
+        "OMP_WAIT_POLICY": "PASSIVE",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
 _LIVE: set[Session] = set()  # sessions with a scratch folder, for kill_all_sessions
 
 
@@ -135,16 +148,6 @@ class Session:
         if self.limits.sandbox:
             cmd = jail_command(cmd)
         self._log = open(Path(self._dir.name) / "output.log", "wb")
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(self._scratch),
-            "TMPDIR": str(self._scratch),
-            "MPLBACKEND": "Agg",
-            "OMP_NUM_THREADS": "1",
-            "OMP_WAIT_POLICY": "PASSIVE",
-            "PYTHONHASHSEED": "0",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
         self._proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
@@ -152,7 +155,7 @@ class Session:
             stderr=subprocess.STDOUT,
             pass_fds=(req_r, resp_w),
             cwd=self._scratch,
-            env=env,
+            env=_child_env(self._scratch),  # the sandbox sets HOME and TMPDIR to its own
             start_new_session=True,
             preexec_fn=_child_limits(self.limits, self._pids),
         )
