@@ -17,7 +17,7 @@ JOBS    ?= 2
 # build and notebook kernels share two cores, the spinning starves them (a 10 s cell took 95 s).
 export OMP_WAIT_POLICY = PASSIVE
 
-.PHONY: help install book serve test test-fast test-other-cpu lint labs labs-check bench browser clean
+.PHONY: help install book serve test test-fast test-other-cpu lint labs labs-check bench browser sandbox clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (installs into .venv first)"
@@ -61,6 +61,12 @@ browser:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's bubblewrap is the sandbox student code runs in (`dlcourse grade` refuses without it).
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  echo "installing Debian's bubblewrap, the autograder's sandbox"; \
+	  apt-get update -qq && apt-get install -y -qq bubblewrap >/dev/null; }
+
 book: install
 	rm -rf _build
 	$(VENV)/bin/jupyter-book build --all -W -n --keep-going .
@@ -87,11 +93,11 @@ NBVAL      := --nbval --nbval-current-env
 NOTEBOOKS  := book solutions
 OTHER_CPU  := ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-test: lint browser
+test: lint browser sandbox
 	$(PY) -m pytest -n $(JOBS) --dist loadfile $(NBVAL)
 	$(MAKE) --no-print-directory test-other-cpu
 
-test-fast: lint
+test-fast: lint sandbox
 	$(PY) -m pytest -n $(JOBS) --dist loadfile $(NBVAL) -m "not slow"
 
 lint: install

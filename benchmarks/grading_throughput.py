@@ -2,8 +2,10 @@
 
 Builds a class of ``--students`` submissions of lab 1 in a temporary folder (a mix of the solution,
 the untouched lab and one-wrong-answer notebooks), grades it with ``--jobs 1`` and with
-``--jobs N``, and prints seconds per submission. The reference row in the same run is the bare cost
-that every submission pays: starting the student's child process and importing torch in it.
+``--jobs N``, in the bubblewrap sandbox and (the same trusted notebooks) without it, and prints
+seconds per submission. The reference rows in the same run are the bare cost that every
+submission pays: starting the student's child process and importing torch in it, with and without
+the sandbox; their difference is the sandbox's own start-up cost.
 
     .venv/bin/python benchmarks/grading_throughput.py --students 12 --jobs 2
 
@@ -23,6 +25,8 @@ from pathlib import Path
 import nbformat
 
 from dlcourse.grading.batch import grade_folder
+from dlcourse.grading.jail import jail_command
+from dlcourse.grading.session import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 LAB = "lab01_initialization"
@@ -41,11 +45,21 @@ def make_class(root: Path, students: int) -> None:
         nbformat.write((solution, untouched, wrong)[i % 3], folder / f"{LAB}.ipynb")
 
 
-def child_startup() -> float:
+def child_startup(sandbox: bool) -> float:
+    cmd = [sys.executable, "-I", "-c", "import torch, dlcourse.grading.sandbox"]
+    cmd = jail_command(cmd) if sandbox else cmd
     start = time.perf_counter()
-    code = "import torch, dlcourse.grading.sandbox"
-    subprocess.run([sys.executable, "-I", "-c", code], check=True)
+    subprocess.run(cmd, check=True)
     return time.perf_counter() - start
+
+
+def grade(tmp: Path, students: int, jobs: int, sandbox: bool) -> tuple[str, int, float]:
+    out = tmp / f"out{jobs}{sandbox}"
+    start = time.perf_counter()
+    limits = Limits(sandbox=sandbox)
+    grade_folder(ROOT / "solutions" / f"{LAB}.ipynb", tmp / "submissions", out, jobs, limits)
+    name = f"grade {students} submissions, --jobs {jobs}" + ("" if sandbox else ", --no-sandbox")
+    return name, students, time.perf_counter() - start
 
 
 def main() -> int:
@@ -53,16 +67,15 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=12)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
-    rows = [("reference: child start + import torch", 1, child_startup())]
+    rows = []
+    for sandbox in (False, True):
+        name = "reference: child start + import torch" + (" in bwrap" if sandbox else "")
+        rows.append((name, 1, min(child_startup(sandbox) for _ in range(3))))
     with tempfile.TemporaryDirectory() as tmp:
         make_class(Path(tmp) / "submissions", args.students)
         for jobs in sorted({1, args.jobs}):
-            start = time.perf_counter()
-            grade_folder(ROOT / "solutions" / f"{LAB}.ipynb", Path(tmp) / "submissions",
-                         Path(tmp) / f"out{jobs}", jobs=jobs)
-            seconds = time.perf_counter() - start
-            name = f"grade {args.students} submissions, --jobs {jobs}"
-            rows.append((name, args.students, seconds))
+            for sandbox in (False, True):
+                rows.append(grade(Path(tmp), args.students, jobs, sandbox))
     print(f"{'run':45s} {'total s':>8s} {'s/submission':>13s}")
     for name, n, seconds in rows:
         print(f"{name:45s} {seconds:8.2f} {seconds / n:13.2f}")

@@ -65,23 +65,29 @@ def _grade(args: argparse.Namespace) -> int:
     from dlcourse.grading.batch import grade_folder
     from dlcourse.grading.console import Console
     from dlcourse.grading.session import Limits
+    from dlcourse.grading.stopping import stop_on_signals
 
     limits = Limits(
         question_seconds=args.time_limit,
         memory_mb=args.memory_mb or None,
         output_bytes=args.output_bytes,
+        sandbox=not args.no_sandbox,
     )
     feedback = args.feedback or Path(args.out).parent / "feedback"
-    grade_folder(
-        _source_path(args.lab, args.solutions),
-        args.submissions,
-        args.out,
-        jobs=args.jobs,
-        limits=limits,
-        gradescope=args.gradescope,
-        feedback_dir=feedback,
-        console=Console(),
-    )
+    with stop_on_signals():
+        grade_folder(
+            _source_path(args.lab, args.solutions),
+            args.submissions,
+            args.out,
+            jobs=args.jobs,
+            limits=limits,
+            gradescope=args.gradescope,
+            feedback_dir=feedback,
+            console=Console(),
+            regrade=args.regrade,
+        )
+    if args.no_sandbox:
+        print("WARNING: --no-sandbox: student code ran unisolated, with your rights and files")
     return 0
 
 
@@ -166,6 +172,18 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument(
         "--gradescope", action="store_true", help="also write STUDENT/results.json for Gradescope"
     )
+    grade.add_argument(
+        "--regrade",
+        action="append",
+        default=[],
+        metavar="STUDENT",
+        help="grade STUDENT again even if a finished result exists (repeatable)",
+    )
+    grade.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="run student code without the bubblewrap sandbox (only for code you trust)",
+    )
     grade.set_defaults(func=_grade)
     feedback = sub.add_parser(
         "feedback", help="write each student's HTML feedback page from the graded results"
@@ -195,6 +213,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as exc:
         print(f"dlcourse {args.command}: {exc}", file=sys.stderr)
         return 2
+    except RuntimeError as exc:  # no sandbox, or result files changed behind the grader's back
+        if type(exc).__name__ not in ("SandboxUnavailable", "ResultsChanged"):
+            raise
+        print(f"dlcourse {args.command}: {exc}", file=sys.stderr)
+        return 1 if type(exc).__name__ == "ResultsChanged" else 2
 
 
 if __name__ == "__main__":

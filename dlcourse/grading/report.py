@@ -8,19 +8,37 @@ Output contract (instructors and later tooling rely on it)::
     OUT/LAB_gradebook.csv           student, total, max_total, then per question
                                     <q>_points, <q>_status
     OUT/STUDENT/results.json        Gradescope's format (with ``--gradescope``)
+
+Only the grader writes these files, and each one atomically: to a temporary file in the same folder,
+then renamed over the old one, so a file is either the old version or the new one, never half of
+each. The JSON is written last: when it exists, the student's other files are complete.
+:func:`verify_files` checks at the end of a batch that the files on disk are what was written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
-from collections.abc import Sequence
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from dlcourse.grading import status
 from dlcourse.grading.runner import SubmissionResult
 
-__all__ = ["feedback_markdown", "gradescope_results", "write_gradebook", "write_student"]
+__all__ = [
+    "feedback_markdown",
+    "gradebook_csv",
+    "gradescope_results",
+    "student_files",
+    "verify_files",
+    "write_atomic",
+    "write_gradebook",
+    "write_student",
+]
 
 
 def _points(x: float) -> str:
@@ -79,34 +97,76 @@ def gradescope_results(result: SubmissionResult) -> dict:
     }
 
 
+def write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def student_files(
+    result: SubmissionResult, out_dir: Path, gradescope: bool = False
+) -> dict[Path, str]:
+    """The files of one student and their text, in the order they are written (JSON last)."""
+    folder = Path(out_dir) / result.student
+    files = {folder / f"{result.lab}_feedback.md": feedback_markdown(result)}
+    if gradescope:
+        files[folder / "results.json"] = json.dumps(gradescope_results(result), indent=2) + "\n"
+    files[folder / f"{result.lab}.json"] = json.dumps(result.to_dict(), indent=2) + "\n"
+    return files
+
+
 def write_student(result: SubmissionResult, out_dir: Path, gradescope: bool = False) -> Path:
     """Write ``OUT/STUDENT/LAB.json`` and the feedback file; returns the JSON's path."""
-    folder = Path(out_dir) / result.student
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{result.lab}.json"
-    path.write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
-    (folder / f"{result.lab}_feedback.md").write_text(feedback_markdown(result), encoding="utf-8")
-    if gradescope:
-        (folder / "results.json").write_text(
-            json.dumps(gradescope_results(result), indent=2) + "\n", encoding="utf-8"
-        )
-    return path
+    files = student_files(result, out_dir, gradescope)
+    for path, text in files.items():
+        write_atomic(path, text)
+    return list(files)[-1]
+
+
+def gradebook_csv(results: Sequence[SubmissionResult], questions: Sequence[str]) -> str:
+    """The gradebook's text: ``student, total, max_total``, then points and status per question."""
+    header = ["student", "total", "max_total"]
+    for q in questions:
+        header += [f"{q}_points", f"{q}_status"]
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for r in sorted(results, key=lambda r: r.student):
+        row = [r.student, _points(r.total), _points(r.max_total)]
+        for q in questions:
+            row += [_points(r.questions[q].points), r.questions[q].status]
+        writer.writerow(row)
+    return buffer.getvalue()
 
 
 def write_gradebook(
     results: Sequence[SubmissionResult], questions: Sequence[str], path: Path
 ) -> Path:
     """One row per student: ``student, total, max_total``, then points and status per question."""
-    header = ["student", "total", "max_total"]
-    for q in questions:
-        header += [f"{q}_points", f"{q}_status"]
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        for r in sorted(results, key=lambda r: r.student):
-            row = [r.student, _points(r.total), _points(r.max_total)]
-            for q in questions:
-                row += [_points(r.questions[q].points), r.questions[q].status]
-            writer.writerow(row)
-    return Path(path)
+    return write_atomic(Path(path), gradebook_csv(results, questions))
+
+
+def verify_files(expected: Mapping[Path, str]) -> list[str]:
+    """The files whose text on disk is not the expected text, each with what is wrong."""
+    problems = []
+    for path, text in expected.items():
+        try:
+            found = Path(path).read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{path}: cannot be read back ({type(exc).__name__})")
+            continue
+        if found != text:
+            problems.append(f"{path}: differs from what the grader wrote")
+    return problems

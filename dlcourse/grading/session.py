@@ -1,9 +1,15 @@
 """The grader's side of a student's child process: start it, feed it cells, call, enforce limits.
 
 Limits (:class:`Limits`): wall time per cell and per question, address space of the child, bytes it
-may write (its printed output included). A child that overruns its time is killed and reported as a
-``timeout``; one that dies is reported as ``crashed`` with the last lines it printed. A fresh child
-can be started and brought back to the same state by re-running the cells that succeeded.
+may write (its printed output included), processes and threads. A child that overruns its time is
+killed and reported as a ``timeout``; one that dies is reported as ``crashed`` with the last lines
+it printed. A fresh child can be started and brought back to the same state by re-running the cells
+that succeeded.
+
+The child runs in a bubblewrap sandbox (:mod:`dlcourse.grading.jail`) unless ``Limits.sandbox`` is
+false: it sees only a private scratch folder (a tmpfs that ends with it), never the grader's files,
+and it cannot signal the grader. Its printed output goes to a log the child cannot see. Without
+the sandbox the child works in a scratch folder that :meth:`Session.close` removes.
 """
 
 from __future__ import annotations
@@ -22,11 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from dlcourse.grading import protocol
+from dlcourse.grading.jail import PidsLimit, SandboxUnavailable, jail_command, sandbox_problem
 from dlcourse.grading.status import StudentCrashed, StudentTimeout
 from dlcourse.grading.student import Student
 from dlcourse.grading.wire import CallInfo, decode, encode
 
-__all__ = ["Limits", "RemoteStudent", "Session"]
+__all__ = ["Limits", "RemoteStudent", "Session", "kill_all_sessions"]
 
 _MAX_REPLY_BYTES = 256 * 2**20
 
@@ -40,24 +47,34 @@ class Limits:
         cell_seconds: wall time for running one notebook cell.
         memory_mb: address-space limit of the child process (``None``: no limit).
         output_bytes: the most bytes the child may write to any file, its output included.
+        processes: the most processes and threads the child may have at once (a pids cgroup,
+            where the machine offers one; ``None``: no limit).
+        sandbox: run the child in the bubblewrap sandbox; :meth:`Session.start` raises
+            :class:`~dlcourse.grading.jail.SandboxUnavailable` when there is none. ``False`` runs
+            student code with the grader's rights: only for code you trust.
     """
 
     question_seconds: float | None = None
     cell_seconds: float = 60.0
     memory_mb: int | None = 6144
     output_bytes: int = 4 * 2**20
+    processes: int | None = 256
+    sandbox: bool = True
 
     def __post_init__(self):
         """Refuse limits that are not positive."""
-        for name in ("question_seconds", "cell_seconds", "memory_mb", "output_bytes"):
+        for name in ("question_seconds", "cell_seconds", "memory_mb", "output_bytes", "processes"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"Limits.{name} must be positive, got {value!r}")
 
 
-def _child_limits(limits: Limits):
+def _child_limits(limits: Limits, pids: PidsLimit | None):
     def apply() -> None:  # runs in the child between fork and exec
         import resource
+
+        if pids is not None:
+            pids.enter()
 
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes))
@@ -68,6 +85,41 @@ def _child_limits(limits: Limits):
     return apply
 
 
+def _child_env(scratch: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+        "MPLBACKEND": "Agg",
+        "OMP_NUM_THREADS": "1",
+        "OMP_WAIT_POLICY": "PASSIVE",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+_LIVE: set[Session] = set()  # sessions with a scratch folder, for kill_all_sessions
+
+
+def kill_all_sessions() -> None:
+    """Kill every session's child and remove its scratch folder: the grader is being stopped.
+
+    Safe to call from a signal handler while other threads use the sessions; the sessions are
+    unusable afterwards.
+    """
+    for session in list(_LIVE):
+        proc = session._proc
+        if proc is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(Exception):
+                proc.wait(timeout=5)
+        if session._pids is not None:
+            session._pids.remove()
+        with contextlib.suppress(Exception):
+            session._dir.cleanup()
+
+
 class Session:
     """One child process running one student's code."""
 
@@ -75,36 +127,37 @@ class Session:
         """A session under ``limits``; the child starts with :meth:`start`."""
         self.limits = limits
         self._dir = tempfile.TemporaryDirectory(prefix="dlcourse-grade-")
+        self._scratch = Path(self._dir.name) / "scratch"
+        self._scratch.mkdir()
         self._proc: subprocess.Popen | None = None
+        self._pids: PidsLimit | None = None
         self._buffer = b""
+        _LIVE.add(self)
 
     def start(self) -> None:
         """Start a fresh child (any previous one is killed)."""
         self.close_child()
+        if self.limits.sandbox and sandbox_problem() is not None:
+            raise SandboxUnavailable(sandbox_problem())
+        cmd = [sys.executable, "-I", "-m", "dlcourse.grading.sandbox"]
+        if self.limits.processes is not None and self._pids is None:
+            self._pids = PidsLimit(self.limits.processes)
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
-        workdir = Path(self._dir.name)
-        self._log = open(workdir / "output.log", "wb")
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(workdir),
-            "MPLBACKEND": "Agg",
-            "OMP_NUM_THREADS": "1",
-            "OMP_WAIT_POLICY": "PASSIVE",
-            "PYTHONHASHSEED": "0",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-        cmd = [sys.executable, "-I", "-m", "dlcourse.grading.sandbox", str(req_r), str(resp_w)]
+        cmd += [str(req_r), str(resp_w)]
+        if self.limits.sandbox:
+            cmd = jail_command(cmd)
+        self._log = open(Path(self._dir.name) / "output.log", "wb")
         self._proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=subprocess.STDOUT,
             pass_fds=(req_r, resp_w),
-            cwd=workdir,
-            env=env,
+            cwd=self._scratch,
+            env=_child_env(self._scratch),  # the sandbox sets HOME and TMPDIR to its own
             start_new_session=True,
-            preexec_fn=_child_limits(self.limits),
+            preexec_fn=_child_limits(self.limits, self._pids),
         )
         os.close(req_r)
         os.close(resp_w)
@@ -158,8 +211,13 @@ class Session:
                 code = self._proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.close_child()
+        if code is not None and self.limits.sandbox and 128 < code < 128 + signal.NSIG:
+            code = 128 - code  # bubblewrap exits with 128 + N when its child died of signal N
         if code is not None and code < 0:
-            name = signal.Signals(-code).name
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
             why = {
                 "SIGXFSZ": f" (it wrote more than {self.limits.output_bytes} bytes of output)",
                 "SIGKILL": " (killed, e.g. for using too much memory)",
@@ -212,9 +270,12 @@ class Session:
             self._proc = None
 
     def close(self) -> None:
-        """Kill the child and remove its scratch folder."""
+        """Kill the child and remove its scratch folder (and its pids cgroup)."""
         self.close_child()
+        if self._pids is not None:
+            self._pids.remove()
         self._dir.cleanup()
+        _LIVE.discard(self)
 
     def __enter__(self) -> "Session":
         """The session itself."""
