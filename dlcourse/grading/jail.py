@@ -5,8 +5,8 @@ IPC, UTS and user namespaces (it cannot signal the grader or anything outside, a
 all capabilities dropped, and a file system built from nothing: a read-only view of what Python
 needs (system libraries, the Python installation, the virtual environment, the ``dlcourse``
 package), ``/proc``, a minimal read-only ``/dev`` and one private writable scratch folder at
-:data:`SCRATCH`, also reachable as ``/tmp``: a size-capped tmpfs of its own, which disappears with
-the sandbox (besides it only ``/dev/shm``, capped too). The repository, ``solutions/``, the
+:data:`SCRATCH`: a size-capped tmpfs of its own, which disappears with the sandbox (besides it
+only ``/tmp`` and ``/dev/shm``, size-capped tmpfs too). The repository, ``solutions/``, the
 submissions and the results folder are simply not there. The root is read-only. When the grader
 dies, the kernel kills the whole namespace.
 
@@ -93,7 +93,7 @@ def jail_command(
 
     Args:
         argv: the command to run inside (its paths as the child sees them: unchanged).
-        scratch_bytes: the size of the scratch tmpfs at :data:`SCRATCH` (also ``/tmp``).
+        scratch_bytes: the size of the scratch tmpfs at :data:`SCRATCH`, and of ``/tmp``.
         bwrap: the bubblewrap executable.
 
     Returns:
@@ -101,11 +101,14 @@ def jail_command(
     """
     args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     args += ["--tmpfs", "/", *_system_args()]
+    # /tmp is a tmpfs of its own, mounted before the read-only folders: a checkout (and so the
+    # venv) may itself live under /tmp, and its bind then lands inside this tmpfs.
+    args += ["--size", str(scratch_bytes), "--tmpfs", "/tmp"]
     for path in readonly_paths():
         args += ["--ro-bind", path, path]
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm"]
     args += ["--remount-ro", "/dev", "--size", str(scratch_bytes), "--tmpfs", SCRATCH]
-    args += ["--symlink", SCRATCH, "/tmp", "--chdir", SCRATCH, "--remount-ro", "/"]
+    args += ["--chdir", SCRATCH, "--remount-ro", "/"]
     args += ["--setenv", "HOME", SCRATCH, "--setenv", "TMPDIR", SCRATCH, "--"]
     return args + list(argv)
 
