@@ -5,8 +5,9 @@ IPC, UTS and user namespaces (it cannot signal the grader or anything outside, a
 all capabilities dropped, and a file system built from nothing: a read-only view of what Python
 needs (system libraries, the Python installation, the virtual environment, the ``dlcourse``
 package), ``/proc``, a minimal read-only ``/dev`` and one private writable scratch folder at
-:data:`SCRATCH`: a size-capped tmpfs of its own, which disappears with the sandbox (besides it
-only ``/tmp`` and ``/dev/shm``, size-capped tmpfs too). The repository, ``solutions/``, the
+:data:`SCRATCH`, also reachable as ``/tmp`` (unless the environment itself lives under ``/tmp``):
+a size-capped tmpfs of its own, which disappears with the sandbox (besides it only ``/dev/shm``,
+capped too). The repository, ``solutions/``, the
 submissions and the results folder are simply not there. The root is read-only. When the grader
 dies, the kernel kills the whole namespace.
 
@@ -43,7 +44,7 @@ __all__ = [
 
 #: Where the child sees its scratch folder (its working directory, ``HOME`` and ``TMPDIR``).
 SCRATCH = "/home/student"
-#: Sizes of the child's writable file systems: its scratch folder and ``/dev/shm``.
+#: Sizes, in bytes, of the child's writable file systems (its scratch folder and ``/dev/shm``).
 SCRATCH_BYTES = 256 * 2**20
 SHM_BYTES = 64 * 2**20
 
@@ -93,22 +94,24 @@ def jail_command(
 
     Args:
         argv: the command to run inside (its paths as the child sees them: unchanged).
-        scratch_bytes: the size of the scratch tmpfs at :data:`SCRATCH`, and of ``/tmp``.
+        scratch_bytes: the size of the scratch tmpfs at :data:`SCRATCH` (also ``/tmp``).
         bwrap: the bubblewrap executable.
 
     Returns:
-        The command line to start. See the README: "For instructors", Sandbox.
+        The command line to start (the README's "For instructors" explains the sandbox).
     """
     args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
     args += ["--tmpfs", "/", *_system_args()]
-    # /tmp is a tmpfs of its own, mounted before the read-only folders: a checkout (and so the
-    # venv) may itself live under /tmp, and its bind then lands inside this tmpfs.
-    args += ["--size", str(scratch_bytes), "--tmpfs", "/tmp"]
-    for path in readonly_paths():
+    paths = readonly_paths()
+    # A checkout (and so its venv) may live under /tmp: then /tmp holds those read-only folders
+    # and nothing writable; otherwise /tmp is the scratch folder under another name.
+    under_tmp = any(p == "/tmp" or p.startswith("/tmp/") for p in paths)
+    for path in paths:
         args += ["--ro-bind", path, path]
     args += ["--proc", "/proc", "--dev", "/dev", "--size", str(SHM_BYTES), "--tmpfs", "/dev/shm"]
     args += ["--remount-ro", "/dev", "--size", str(scratch_bytes), "--tmpfs", SCRATCH]
-    args += ["--chdir", SCRATCH, "--remount-ro", "/"]
+    args += ["--chdir", SCRATCH] + ([] if under_tmp else ["--symlink", SCRATCH, "/tmp"])
+    args += ["--remount-ro", "/"]
     args += ["--setenv", "HOME", SCRATCH, "--setenv", "TMPDIR", SCRATCH, "--"]
     return args + list(argv)
 
