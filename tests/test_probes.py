@@ -399,3 +399,15 @@ def test_public_names_are_importable_from_the_package_and_from_stats():
                  "update_to_data_ratio"]:
         assert name in stats.__all__ and name in probes.__all__
         assert getattr(stats, name) is getattr(probes, name)
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", None])
+def test_stack_output_is_run_stacks_output_bit_for_bit(activation):
+    from dlcourse.probes import run_stack, stack_output
+
+    for seed in (0, 5):
+        run = run_stack(12, 64, activation, weight_std=0.2, batch=3, seed=seed)
+        out = stack_output(12, 64, activation, weight_std=0.2, batch=3, seed=seed)
+        assert out.shape == (3, 64) and torch.equal(out, run.output)
+    other = stack_output(12, 64, activation, weight_std=0.2, batch=3, seed=6)
+    assert not torch.equal(other, run.output)

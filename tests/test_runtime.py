@@ -55,3 +55,20 @@ def test_passive_omp_before_and_after_torch():
     assert out.stdout.split() == ["True", "PASSIVE"], out.stderr
     with pytest.warns(RuntimeWarning, match="after `import torch`"):
         assert dlcourse.passive_omp() is False  # torch is already imported in this process
+
+
+def test_num_threads_sets_and_restores_the_thread_count():
+    import torch
+
+    from dlcourse.runtime import num_threads
+
+    before = torch.get_num_threads()
+    with num_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), num_threads(1):
+        raise RuntimeError("restored even when the block raises")
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="n must be a positive int"):
+        with num_threads(0):
+            pass

@@ -6,12 +6,12 @@
 * :mod:`dlcourse.probes.updates` — the update:data ratio (:func:`snapshot`,
   :func:`update_to_data_ratio`), also importable from :mod:`dlcourse.probes.stats`;
 * :mod:`dlcourse.probes.stack` — the lecture's deep stack run through those probes
-  (:class:`StackRun`, :func:`run_stack`), shared by the book and the widgets.
+  (:class:`StackRun`, :func:`run_stack`, :func:`stack_output`), shared by the book and the widgets.
 
 See the book: Weight initialization.
 """
 
-from dlcourse.probes.stack import StackRun, run_stack
+from dlcourse.probes.stack import StackRun, run_stack, stack_output
 from dlcourse.probes.stats import (
     ActivationStats,
     LayerStats,
@@ -22,5 +22,5 @@ from dlcourse.probes.stats import (
 
 __all__ = [
     "ActivationStats", "LayerStats", "StackRun", "run_stack", "select_modules", "snapshot",
-    "update_to_data_ratio",
+    "stack_output", "update_to_data_ratio",
 ]

@@ -9,7 +9,8 @@ a hundred times over::
 
 :func:`run_stack` runs the same network, built once by :func:`dlcourse.nn.deep_stack` from a seeded
 generator, and records every layer with :class:`~dlcourse.probes.stats.ActivationStats`. The book's
-chapter and the widgets' explorer both use it.
+chapter and the widgets' explorer both use it. :func:`stack_output` runs the same draws without
+the probes, for spreads over many seeds.
 
 See the book: Weight initialization.
 """
@@ -26,7 +27,7 @@ from dlcourse.nn import deep_stack
 from dlcourse.probes.stats import ActivationStats
 from dlcourse.runtime import device, generator
 
-__all__ = ["StackRun", "run_stack"]
+__all__ = ["StackRun", "run_stack", "stack_output"]
 
 
 @dataclass
@@ -79,15 +80,49 @@ def run_stack(depth: int, width: int, activation: Any = None, *, weight_std: flo
 
     See the book: Weight initialization.
     """
-    g = generator(seed)
-    dev = device()
-    model = deep_stack(depth, width, activation, weight_std=weight_std, init=init,
-                       generator=g).to(dev)
-    X = torch.randn(batch, width, generator=g).to(dev)  # (N, D): the lecture's x is N = 1
-    G = torch.randn(batch, width, generator=g).to(dev) if backward else None
+    model, X, g = _stack(depth, width, activation, weight_std, init, batch, seed)
+    G = torch.randn(batch, width, generator=g).to(X.device) if backward else None
     stats = ActivationStats(model, bins=bins, range=hist_range)
     with torch.set_grad_enabled(backward), stats:
         out = model(X)
         if backward:
             out.backward(G)
     return StackRun(stats, out.detach().cpu())
+
+
+def stack_output(depth: int, width: int, activation: Any = None, *,
+                 weight_std: float | None = None, init: Any = None, batch: int = 1,
+                 seed: int = 0) -> Tensor:
+    """The last layer's output of :func:`run_stack` with the same arguments, without the probes.
+
+    The same draws in the same order give the same output, several times faster: for spreads
+    over many seeds, where only the output counts.
+
+    Args:
+        depth: number of layers, as in :func:`dlcourse.nn.deep_stack`.
+        width: units per layer.
+        activation: the activation after every layer.
+        weight_std: the weights' standard deviation.
+        init: an initializer instead of ``weight_std``.
+        batch: rows of ``X``.
+        seed: seeds the weights and ``X``.
+
+    Returns:
+        The output, shape ``(batch, width)``, on the CPU.
+
+    See the book: Weight initialization.
+    """
+    model, X, _ = _stack(depth, width, activation, weight_std, init, batch, seed)
+    with torch.no_grad():
+        return model(X).cpu()
+
+
+def _stack(depth: int, width: int, activation: Any, weight_std: float | None, init: Any,
+           batch: int, seed: int) -> tuple[torch.nn.Module, Tensor, torch.Generator]:
+    """The seeded stack and its input, drawn in :func:`run_stack`'s order; the generator after."""
+    g = generator(seed)
+    dev = device()
+    model = deep_stack(depth, width, activation, weight_std=weight_std, init=init,
+                       generator=g).to(dev)
+    X = torch.randn(batch, width, generator=g).to(dev)  # (N, D): the lecture's x is N = 1
+    return model, X, g
