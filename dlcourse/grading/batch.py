@@ -27,17 +27,11 @@ from dlcourse.grading.session import Limits
 from dlcourse.grading.status import StudentCrashed, StudentProblem, SubmissionInvalid
 from dlcourse.grading.submissions import Submission, check_notebook, open_submissions
 
-__all__ = ["ResultsChanged", "find_submissions", "grade_folder"]
+__all__ = ["ResultsChanged", "grade_folder"]
 
 
 class ResultsChanged(RuntimeError):
     """Result files on disk are not what the grader wrote (something else wrote to them)."""
-
-
-def find_submissions(submissions: str | Path, lab: str) -> dict[str, Path]:
-    """Map each student to the notebook to grade (which may not exist); folders only, no zips."""
-    with open_submissions(submissions, lab) as found:
-        return {s.student: s.path for s in found.submissions}
 
 
 def _whole(source: LabSource, student: str, problem: StudentProblem) -> SubmissionResult:

@@ -36,8 +36,6 @@ __all__ = [
     "student_files",
     "verify_files",
     "write_atomic",
-    "write_gradebook",
-    "write_student",
 ]
 
 
@@ -127,14 +125,6 @@ def student_files(
     return files
 
 
-def write_student(result: SubmissionResult, out_dir: Path, gradescope: bool = False) -> Path:
-    """Write ``OUT/STUDENT/LAB.json`` and the feedback file; returns the JSON's path."""
-    files = student_files(result, out_dir, gradescope)
-    for path, text in files.items():
-        write_atomic(path, text)
-    return list(files)[-1]
-
-
 def gradebook_csv(results: Sequence[SubmissionResult], questions: Sequence[str]) -> str:
     """The gradebook's text: ``student, total, max_total``, then points and status per question."""
     header = ["student", "total", "max_total"]
@@ -149,13 +139,6 @@ def gradebook_csv(results: Sequence[SubmissionResult], questions: Sequence[str])
             row += [_points(r.questions[q].points), r.questions[q].status]
         writer.writerow(row)
     return buffer.getvalue()
-
-
-def write_gradebook(
-    results: Sequence[SubmissionResult], questions: Sequence[str], path: Path
-) -> Path:
-    """One row per student: ``student, total, max_total``, then points and status per question."""
-    return write_atomic(Path(path), gradebook_csv(results, questions))
 
 
 def verify_files(expected: Mapping[Path, str]) -> list[str]:
