@@ -21,7 +21,14 @@ from matplotlib.figure import Figure
 from dlcourse._validate import check_choice, check_int, check_interval
 from dlcourse.probes import ActivationStats, LayerStats
 
-__all__ = ["DPI", "QUANTITIES", "plot_depth_profile", "plot_layer_histograms", "plot_loss_curves"]
+__all__ = [
+    "DPI",
+    "QUANTITIES",
+    "label_axes",
+    "plot_depth_profile",
+    "plot_layer_histograms",
+    "plot_loss_curves",
+]
 
 DPI = 100
 #: LayerStats fields that :func:`plot_depth_profile` can draw against depth.
@@ -185,14 +192,7 @@ def plot_depth_profile(profiles: Mapping[str, Any], quantity: str = "std", logy:
         y = np.abs(y) if absolute else y
         x = np.arange(1, y.size + 1)
         ax.plot(x, y, marker="o" if y.size <= 20 else None, markersize=3, label=str(label))
-    if logy:
-        ax.set_yscale("log")
-    ax.set_xlabel("layer")
-    ax.set_ylabel(f"|{quantity}|" if absolute else quantity)
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title)
+    label_axes(ax, "layer", f"|{quantity}|" if absolute else quantity, title, logy)
     return fig
 
 
@@ -234,12 +234,26 @@ def plot_loss_curves(histories: Mapping[str, Any], title: str | None = None,
     for label, history in histories.items():
         y = _losses(history, str(label))
         ax.plot(np.arange(1, y.size + 1), y, label=str(label))
+    label_axes(ax, xlabel, "loss", title, logy)
+    return fig
+
+
+def label_axes(ax: Any, xlabel: str, ylabel: str, title: str | None = None,
+               logy: bool = False) -> None:
+    """Finish a line plot the course's way: labels, a light grid, a small legend, a title.
+
+    Args:
+        ax: the matplotlib axes.
+        xlabel: the x axis label.
+        ylabel: the y axis label.
+        title: the title, or ``None`` for none.
+        logy: a logarithmic y axis.
+    """
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("loss")
+    ax.set_ylabel(ylabel)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
-    return fig

@@ -329,7 +329,7 @@ def plot_sweep(runs: Sequence[SweepRun], title: str | None = None) -> matplotlib
 
     See the book: Weight initialization, continued.
     """
-    from dlcourse.viz import _new_figure
+    from dlcourse.viz import _new_figure, label_axes
 
     if not runs:
         raise ValueError("runs is empty: pass the list that depth_lr_sweep returned")
@@ -347,10 +347,5 @@ def plot_sweep(runs: Sequence[SweepRun], title: str | None = None) -> matplotlib
         ax.fill_between(x, [min(f) for _, f in points], [max(f) for _, f in points],
                         color=line.get_color(), alpha=0.15)
     ax.axhline(math.log(10), color="grey", lw=0.8, ls=":")
-    ax.set_xlabel("hidden ReLU layers")
-    ax.set_ylabel("lowest epoch loss (training)")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title)
+    label_axes(ax, "hidden ReLU layers", "lowest epoch loss (training)", title)
     return fig
