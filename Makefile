@@ -17,13 +17,14 @@ JOBS    ?= 2
 # build and notebook kernels share two cores, the spinning starves them (a 10 s cell took 95 s).
 export OMP_WAIT_POLICY = PASSIVE
 
-.PHONY: help install book serve test test-fast test-other-cpu lint labs labs-check bench browser sandbox clean
+.PHONY: help install book serve test test-fast test-other-cpu test-gpu lint labs labs-check bench browser sandbox clean
 
 help:
 	@echo "make book   build the HTML book into _build/html (installs into .venv first)"
 	@echo "make test   run every test: library, notebooks (nbval, twice: see test-other-cpu), labs,"
 	@echo "            grading, book build"
 	@echo "make test-other-cpu  the notebooks again with another CPU's kernels and one thread"
+	@echo "make test-gpu   on a machine with CUDA: the GPU tests, and every notebook run on the GPU"
 	@echo "make test-fast  the everyday loop: lint, then every test not marked slow (notebooks once)"
 	@echo "make lint   ruff (pyflakes, pycodestyle, import order, Google docstrings) and mypy"
 	@echo "make labs   regenerate labs/ from solutions/"
@@ -106,6 +107,13 @@ lint: install
 
 test-other-cpu: install
 	$(OTHER_CPU) $(PY) -m pytest -n $(JOBS) --dist loadfile $(NBVAL) -p no:cacheprovider $(NOTEBOOKS)
+
+# The GPU lane: tests marked gpu (skipped by make test without CUDA), then every notebook with its
+# models on the GPU (dlcourse.device() returns cuda), which must print the stored CPU outputs.
+test-gpu: install
+	@$(PY) -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'make test-gpu needs a CUDA device: torch.cuda.is_available() is False here')"
+	$(PY) -m pytest -m gpu tests
+	DLCOURSE_DEVICE=cuda $(PY) -m pytest -n $(JOBS) --dist loadfile $(NBVAL) -p no:cacheprovider $(NOTEBOOKS)
 
 bench: install
 	$(PY) benchmarks/notebook_times.py

@@ -331,7 +331,7 @@ def test_open_lab_keeps_the_lab_and_its_hidden_tests_in_the_notebook_namespace(c
         assert (result.status, n_hidden, result.message) == ("failed", 1, "the hidden test says no")
         public = len(lab.tests_for("q1"))
         assert [o.status for o in result.outcomes] == ["passed"] * public + ["failed"]
-        with pytest.raises(RuntimeError, match="no lab is open: run the lab's first code cell"):
+        with pytest.raises(RuntimeError, match="no lab is open: run the lab's setup cell"):
             run_check("q1", calculate_fans, namespace={})
     finally:
         lab.hidden_tests.clear()

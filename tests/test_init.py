@@ -192,7 +192,7 @@ def test_parity_with_the_global_generator_and_a_transposed_view():
     assert torch.equal(ours.kaiming_normal_(torch.empty(20, 30).T), expected)
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.gpu
 @pytest.mark.parametrize("name", ["normal_", "uniform_", "xavier_normal_", "kaiming_uniform_"])
 def test_cuda_tensor_with_cpu_generator_gets_the_cpu_numbers(name):
     cpu = getattr(ours, name)(torch.empty(33, 17).T, generator=gen())

@@ -7,7 +7,9 @@ For each ``solutions/labNN_topic.ipynb`` the student version ``labs/labNN_topic.
   indentation;
 * drops every ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` region;
 * clears outputs and execution counts; keeps cell ids and ``dlcourse`` metadata, which the
-  autograder uses to find each answer.
+  autograder uses to find each answer;
+* opens with an "Open in Colab" badge and a cell that installs ``dlcourse`` where it is missing
+  (:func:`student_cells`), so a student needs the lab notebook only.
 
 The output is deterministic, so a test can tell when ``labs/`` is stale
 (``dlcourse labs build --check``).
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import nbformat
 
+from dlcourse import __version__
 from dlcourse.authoring.source import (
     BEGIN_HIDDEN,
     BEGIN_SOLUTION,
@@ -31,7 +34,21 @@ from dlcourse.authoring.source import (
     regions,
 )
 
-__all__ = ["build_lab", "build_labs", "render_lab", "strip_hidden", "stub_source"]
+__all__ = [
+    "COLAB_BADGE",
+    "REPOSITORY",
+    "build_lab",
+    "build_labs",
+    "render_lab",
+    "strip_hidden",
+    "student_cells",
+    "stub_source",
+]
+
+#: The course's GitHub repository (``owner/name``), as in ``_config.yml``'s ``repository.url``
+#: (a test keeps the two equal): the labs' Colab badges and install cells point at it.
+REPOSITORY = "dlcourse/dlcourse"
+COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 
 
 def _indent_of_marker(source: str, begin: str) -> list[str]:
@@ -65,6 +82,29 @@ def strip_hidden(source: str) -> str:
     )
 
 
+def student_cells(lab: str) -> list[nbformat.NotebookNode]:
+    """The two cells every student lab opens with: an "Open in Colab" badge and the install cell.
+
+    The install cell does nothing where ``dlcourse`` is importable (the course's checkout, the
+    autograder); on Colab or a fresh laptop it installs the package at this course version, so the
+    lab needs nothing from the repository. The autograder never runs either cell: it runs the
+    source's cells and the student's answers.
+    """
+    url = f"{REPOSITORY}/blob/v{__version__}/labs/{lab}.ipynb"
+    badge = nbformat.v4.new_markdown_cell(
+        f"[![Open In Colab]({COLAB_BADGE})](https://colab.research.google.com/github/{url})"
+    )
+    package = f"dlcourse @ git+https://github.com/{REPOSITORY}@v{__version__}"
+    install = nbformat.v4.new_code_cell(
+        "# Colab, or a laptop without the course: install its package (this lab's version).\n"
+        "import importlib.util\n\n"
+        'if importlib.util.find_spec("dlcourse") is None:\n'
+        f'    get_ipython().run_line_magic("pip", \'install -q "{package}"\')'
+    )
+    badge["id"], install["id"] = "open-in-colab", "install-dlcourse"
+    return [badge, install]
+
+
 def render_lab(src: LabSource) -> str:
     """The student notebook for ``src``, as the exact text written to ``labs/``."""
     nb = nbformat.read(src.path, as_version=4)
@@ -81,6 +121,7 @@ def render_lab(src: LabSource) -> str:
             )
         elif info.role == "tests":
             cell.source = strip_hidden(cell.source).strip("\n")
+    nb.cells[:0] = student_cells(src.name)
     nb.metadata = copy.deepcopy(nb.metadata)
     nb.metadata.pop("widgets", None)
     nbformat.validate(nb)

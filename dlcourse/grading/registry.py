@@ -199,7 +199,7 @@ def opened_lab(namespace: Mapping[str, Any]) -> Lab:
     lab = namespace.get(LAB_KEY)
     if not isinstance(lab, Lab):
         raise RuntimeError(
-            "no lab is open: run the lab's first code cell, which calls open_lab('labNN_topic')"
+            "no lab is open: run the lab's setup cell, which calls open_lab('labNN_topic')"
         )
     return lab
 

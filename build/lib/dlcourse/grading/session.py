@@ -1,0 +1,335 @@
+"""The grader's side of a student's child process: start it, feed it cells, call, enforce limits.
+
+Limits (:class:`Limits`): wall time per cell and per question, address space of the child, bytes it
+may write (its printed output included), processes and threads. A child that overruns its time is
+killed and reported as a ``timeout``; one that dies is reported as ``crashed`` with the last lines
+it printed. A fresh child can be started and brought back to the same state by re-running the cells
+that succeeded.
+
+The child runs in a bubblewrap sandbox (:mod:`dlcourse.grading.jail`) unless ``Limits.sandbox`` is
+false: it sees only a private scratch folder (a tmpfs that ends with it), never the grader's files,
+and it cannot signal the grader. Its printed output goes to a log the child cannot see. Without
+the sandbox the child works in a scratch folder that :meth:`Session.close` removes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dlcourse.grading import protocol
+from dlcourse.grading.jail import PidsLimit, SandboxUnavailable, jail_command, sandbox_problem
+from dlcourse.grading.status import StudentCrashed, StudentTimeout
+from dlcourse.grading.student import Student
+from dlcourse.grading.wire import CallInfo, decode, encode
+
+__all__ = ["Limits", "RemoteStudent", "Session", "kill_all_sessions"]
+
+_MAX_REPLY_BYTES = 256 * 2**20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one student's code.
+
+    Attributes:
+        question_seconds: wall time for all calls of one question's tests (``None``: the lab's).
+        cell_seconds: wall time for running one notebook cell.
+        memory_mb: address-space limit of the child process (``None``: no limit).
+        output_bytes: the most bytes the child may write to any file, its output included.
+        processes: the most processes and threads the child may have at once (a pids cgroup,
+            where the machine offers one; ``None``: no limit).
+        sandbox: run the child in the bubblewrap sandbox; :meth:`Session.start` raises
+            :class:`~dlcourse.grading.jail.SandboxUnavailable` when there is none. ``False`` runs
+            student code with the grader's rights: only for code you trust.
+    """
+
+    question_seconds: float | None = None
+    cell_seconds: float = 60.0
+    memory_mb: int | None = 6144
+    output_bytes: int = 4 * 2**20
+    processes: int | None = 256
+    sandbox: bool = True
+
+    def __post_init__(self):
+        """Refuse limits that are not positive."""
+        for name in ("question_seconds", "cell_seconds", "memory_mb", "output_bytes", "processes"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"Limits.{name} must be positive, got {value!r}")
+
+
+def _child_limits(limits: Limits, pids: PidsLimit | None):
+    def apply() -> None:  # runs in the child between fork and exec
+        import resource
+
+        if pids is not None:
+            pids.enter()
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes))
+        if limits.memory_mb is not None:
+            size = limits.memory_mb * 2**20
+            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+    return apply
+
+
+def _child_env(scratch: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+        "MPLBACKEND": "Agg",
+        "OMP_NUM_THREADS": "1",
+        "OMP_WAIT_POLICY": "PASSIVE",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
+_LIVE: set[Session] = set()  # sessions with a scratch folder, for kill_all_sessions
+
+
+def kill_all_sessions() -> None:
+    """Kill every session's child and remove its scratch folder: the grader is being stopped.
+
+    Safe to call from a signal handler while other threads use the sessions; the sessions are
+    unusable afterwards.
+    """
+    for session in list(_LIVE):
+        proc = session._proc
+        if proc is not None:
+            with contextlib.suppress(OSError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            with contextlib.suppress(Exception):
+                proc.wait(timeout=5)
+        if session._pids is not None:
+            session._pids.remove()
+        with contextlib.suppress(Exception):
+            session._dir.cleanup()
+
+
+class Session:
+    """One child process running one student's code."""
+
+    def __init__(self, limits: Limits = Limits()):
+        """A session under ``limits``; the child starts with :meth:`start`."""
+        self.limits = limits
+        self._dir = tempfile.TemporaryDirectory(prefix="dlcourse-grade-")
+        self._scratch = Path(self._dir.name) / "scratch"
+        self._scratch.mkdir()
+        self._proc: subprocess.Popen | None = None
+        self._pids: PidsLimit | None = None
+        self._buffer = b""
+        _LIVE.add(self)
+
+    def start(self) -> None:
+        """Start a fresh child (any previous one is killed)."""
+        self.close_child()
+        if self.limits.sandbox and sandbox_problem() is not None:
+            raise SandboxUnavailable(sandbox_problem())
+        cmd = [sys.executable, "-I", "-m", "dlcourse.grading.sandbox"]
+        if self.limits.processes is not None and self._pids is None:
+            self._pids = PidsLimit(self.limits.processes)
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        cmd += [str(req_r), str(resp_w)]
+        if self.limits.sandbox:
+            cmd = jail_command(cmd)
+        self._log = open(Path(self._dir.name) / "output.log", "wb")
+        self._proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            pass_fds=(req_r, resp_w),
+            cwd=self._scratch,
+            env=_child_env(self._scratch),  # the sandbox sets HOME and TMPDIR to its own
+            start_new_session=True,
+            preexec_fn=_child_limits(self.limits, self._pids),
+        )
+        os.close(req_r)
+        os.close(resp_w)
+        self._req = os.fdopen(req_w, "w", encoding="utf-8")
+        self._resp = resp_r
+        self._buffer = b""
+
+    @property
+    def alive(self) -> bool:
+        """Whether the child is running."""
+        return self._proc is not None and self._proc.poll() is None
+
+    def request(self, message: dict, timeout: float) -> Any:
+        """Send ``message`` and wait up to ``timeout`` seconds for the reply."""
+        if not self.alive:
+            raise StudentCrashed(self._death_message())
+        try:
+            self._req.write(encode(message) + "\n")
+            self._req.flush()
+        except (BrokenPipeError, OSError):
+            raise StudentCrashed(self._death_message()) from None
+        return decode(self._read_line(time.monotonic() + timeout, timeout))
+
+    def _read_line(self, deadline: float, timeout: float) -> bytes:
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.close_child()
+                raise StudentTimeout(
+                    f"your code ran longer than the {timeout:g} s allowed and was stopped"
+                )
+            ready, _, _ = select.select([self._resp], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(self._resp, 1 << 20)
+            if not chunk:
+                raise StudentCrashed(self._death_message())
+            self._buffer += chunk
+            if len(self._buffer) > _MAX_REPLY_BYTES:
+                self.close_child()
+                raise StudentCrashed(
+                    "your code returned more data than the grader accepts (256 MB)"
+                )
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return line
+
+    def _death_message(self) -> str:
+        code = None
+        if self._proc is not None:
+            try:
+                code = self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.close_child()
+        if code is not None and self.limits.sandbox and 128 < code < 128 + signal.NSIG:
+            code = 128 - code  # bubblewrap exits with 128 + N when its child died of signal N
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            why = {
+                "SIGXFSZ": f" (it wrote more than {self.limits.output_bytes} bytes of output)",
+                "SIGKILL": " (killed, e.g. for using too much memory)",
+            }.get(name, "")
+            cause = f"was killed by {name}{why}"
+        else:
+            cause = f"exited with code {code}"
+        tail = self.output_tail()
+        return f"the process running your code {cause}" + (
+            f"; its last output: {tail}" if tail else ""
+        )
+
+    def output_tail(self, limit: int = 400) -> str:
+        """The last ``limit`` characters the child printed."""
+        path = Path(self._dir.name) / "output.log"
+        if not path.exists():
+            return ""
+        with open(path, "rb") as fh:
+            fh.seek(max(0, path.stat().st_size - limit))
+            return fh.read().decode("utf-8", "replace").strip()
+
+    def exec_cell(self, code: str, label: str, timeout: float) -> dict:
+        """Run one cell; returns ``{"status": "ok"|"error"|"not_implemented", "message": ...}``."""
+        return self.request(protocol.exec_request(code, label), timeout)
+
+    def call(self, name: str, args: list, kwargs: dict, timeout: float) -> CallInfo:
+        """Call the student's ``name``; raises a :class:`StudentProblem` for what went wrong."""
+        return protocol.call_reply(self.request(protocol.call_request(name, args, kwargs), timeout))
+
+    def source(self, name: str, timeout: float = 10.0) -> str:
+        """The source text of the student's ``name`` (``""`` when it has none)."""
+        return str(self.request(protocol.source_request(name), timeout).get("ok", ""))
+
+    def swap(self, names: dict[str, str], timeout: float = 30.0) -> None:
+        """Put library stand-ins in place of ``names`` (``{}``: the student's answers again)."""
+        protocol.raise_problem(self.request(protocol.swap_request(names), timeout))
+
+    def close_child(self) -> None:
+        """Kill the child (if any) and close its pipes; the session can :meth:`start` again."""
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                try:
+                    os.killpg(self._proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            self._proc.wait()
+            self._req.close()
+            os.close(self._resp)
+            self._log.close()
+            self._proc = None
+
+    def close(self) -> None:
+        """Kill the child and remove its scratch folder (and its pids cgroup)."""
+        self.close_child()
+        if self._pids is not None:
+            self._pids.remove()
+        self._dir.cleanup()
+        _LIVE.discard(self)
+
+    def __enter__(self) -> "Session":
+        """The session itself."""
+        return self
+
+    def __exit__(self, *exc) -> None:
+        """Close the session."""
+        self.close()
+
+
+class RemoteStudent(Student):
+    """A :class:`Student` whose code runs in a :class:`Session`, with one time budget for all calls.
+
+    Args:
+        session: the child process holding the student's code.
+        seconds: the time all calls of one question's tests may take together.
+    """
+
+    def __init__(self, session: Session, seconds: float):
+        """A student with ``seconds`` for all calls (see the class)."""
+        self._session = session
+        self._left = seconds
+        self._budget = seconds
+
+    def call_info(self, name: str, *args: Any, **kwargs: Any) -> CallInfo:
+        """Call the student's ``name`` in the child, within what is left of the time budget."""
+        if self._left <= 0:
+            raise StudentTimeout(
+                f"this question's tests may take {self._budget:g} s of your code's time in all"
+            )
+        start = time.monotonic()
+        try:
+            return self._session.call(name, list(args), dict(kwargs), timeout=self._left)
+        except StudentTimeout:
+            raise StudentTimeout(
+                f"{name} ran longer than the {self._budget:g} s this question allows "
+                "and was stopped"
+            ) from None
+        finally:
+            self._left -= time.monotonic() - start
+
+    def source(self, name: str) -> str:
+        """The source text of the student's ``name`` in the child."""
+        return self._session.source(name)
+
+    @contextlib.contextmanager
+    def isolated(self, names: Mapping[str, str]) -> Iterator[None]:
+        """Put stand-ins for ``names`` in place in the child for the block."""
+        if not names:
+            yield
+            return
+        self._session.swap(dict(names))
+        try:
+            yield
+        finally:
+            if self._session.alive:
+                self._session.swap({})

@@ -1,0 +1,19 @@
+"""Neural-network building blocks that mirror :mod:`torch.nn`: activations by name, model builders.
+
+See the book: Weight initialization.
+"""
+
+from dlcourse.nn.activations import ACTIVATIONS, ActivationSpec, get_activation
+from dlcourse.nn.builders import INIT_NAMES, InitSpec, deep_stack, init_module_, mlp, small_cnn
+
+__all__ = [
+    "ACTIVATIONS",
+    "ActivationSpec",
+    "INIT_NAMES",
+    "InitSpec",
+    "deep_stack",
+    "get_activation",
+    "init_module_",
+    "mlp",
+    "small_cnn",
+]
