@@ -91,6 +91,26 @@ def _grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gradescope(args: argparse.Namespace) -> int:
+    from dlcourse.grading.gradescope import autograder_zip, grade_single
+    from dlcourse.grading.session import Limits
+
+    if args.action == "zip":
+        out = autograder_zip(_source_path(args.lab, args.solutions), args.out)
+        print(f"wrote {out}: upload it as the assignment's autograder on Gradescope")
+        return 0
+    limits = Limits(question_seconds=args.time_limit, sandbox=not args.no_sandbox)
+    result = grade_single(
+        _source_path(args.lab, args.solutions),
+        args.submission,
+        args.results,
+        limits,
+        args.visibility,
+    )
+    print(f"{result.lab}: {result.total:g}/{result.max_total:g} -> {args.results}")
+    return 0
+
+
 def _feedback(args: argparse.Namespace) -> int:
     from dlcourse.authoring.source import load_source
     from dlcourse.grading.feedback_html import write_feedback_pages
@@ -185,6 +205,28 @@ def _parser() -> argparse.ArgumentParser:
         help="run student code without the bubblewrap sandbox (only for code you trust)",
     )
     grade.set_defaults(func=_grade)
+    gradescope = sub.add_parser(
+        "gradescope",
+        help="Gradescope: grade the one submission in /autograder (run), or build the autograder "
+        "zip to upload (zip)",
+    )
+    gradescope.add_argument("action", choices=["run", "zip"])
+    gradescope.add_argument("lab", help="lab name or path to its source notebook")
+    gradescope.add_argument("--solutions", default="solutions")
+    gradescope.add_argument("--submission", default="/autograder/submission")
+    gradescope.add_argument("--results", default="/autograder/results/results.json")
+    gradescope.add_argument(
+        "--visibility",
+        default="visible",
+        choices=["hidden", "after_due_date", "after_published", "visible"],
+        help="when students see the results (default: visible)",
+    )
+    gradescope.add_argument("--time-limit", type=float, default=None, help="seconds per question")
+    gradescope.add_argument("--no-sandbox", action="store_true", help="run without bubblewrap")
+    gradescope.add_argument(
+        "--out", default="autograder.zip", help="the zip to write (zip; default: autograder.zip)"
+    )
+    gradescope.set_defaults(func=_gradescope)
     feedback = sub.add_parser(
         "feedback", help="write each student's HTML feedback page from the graded results"
     )

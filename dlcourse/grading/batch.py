@@ -27,7 +27,7 @@ from dlcourse.grading.session import Limits
 from dlcourse.grading.status import StudentCrashed, StudentProblem, SubmissionInvalid
 from dlcourse.grading.submissions import Submission, check_notebook, open_submissions
 
-__all__ = ["ResultsChanged", "grade_folder"]
+__all__ = ["ResultsChanged", "grade_folder", "grade_one"]
 
 
 class ResultsChanged(RuntimeError):
@@ -43,7 +43,8 @@ def _whole(source: LabSource, student: str, problem: StudentProblem) -> Submissi
     )
 
 
-def _grade_one(source: LabSource, sub: Submission, limits: Limits, plan) -> SubmissionResult:
+def grade_one(source: LabSource, sub: Submission, limits: Limits, plan) -> SubmissionResult:
+    """Grade one submission in its own child process; whatever happens ends up in its result."""
     try:
         if sub.invalid is not None:
             raise SubmissionInvalid(sub.invalid)
@@ -113,7 +114,7 @@ def grade_folder(
                 json_path = out / sub.student / f"{source.name}.json"
                 written[json_path] = student_files(result, out)[json_path]
             else:
-                result = _grade_one(source, sub, limits, plan)
+                result = grade_one(source, sub, limits, plan)
                 files = student_files(result, out, gradescope)
                 for file, text in files.items():
                     write_atomic(file, text)
