@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
 
 import nbformat
 import numpy as np
@@ -534,3 +535,15 @@ def test_scope_finds_definitions_uses_and_explains_name_errors():
         "move it into the answer cell of q2"
     )
     assert scope.explain_name_error(message, {"other"}, "q2") == message
+
+
+def test_a_graders_leftover_folders_are_removed_once_it_is_gone(tmp_path):
+    from dlcourse.grading import session
+
+    gone = tmp_path / "dlcourse-grade-999999999-abcd1234"
+    alive = tmp_path / f"dlcourse-grade-{os.getpid()}-abcd1234"
+    other = tmp_path / "dlcourse-grade-notapid-x"
+    for folder in (gone, alive, other):
+        (folder / "scratch").mkdir(parents=True)
+    session._remove_stale_folders(str(tmp_path))
+    assert not gone.exists() and alive.exists() and other.exists()

@@ -15,8 +15,10 @@ the sandbox the child works in a scratch folder that :meth:`Session.close` remov
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -120,13 +122,26 @@ def kill_all_sessions() -> None:
             session._dir.cleanup()
 
 
+@functools.lru_cache(maxsize=None)
+def _remove_stale_folders(root: str) -> None:
+    """Remove the working folders of graders that were killed with -9 (once per process).
+
+    A session's folder is named after its grader's pid; one whose grader is gone is left over.
+    """
+    for path in Path(root).glob("dlcourse-grade-*-*"):
+        pid = path.name.split("-")[2]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}") and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+
+
 class Session:
     """One child process running one student's code."""
 
     def __init__(self, limits: Limits = Limits()):
         """A session under ``limits``; the child starts with :meth:`start`."""
         self.limits = limits
-        self._dir = tempfile.TemporaryDirectory(prefix="dlcourse-grade-")
+        _remove_stale_folders(tempfile.gettempdir())
+        self._dir = tempfile.TemporaryDirectory(prefix=f"dlcourse-grade-{os.getpid()}-")
         self._scratch = Path(self._dir.name) / "scratch"
         self._scratch.mkdir()
         self._proc: subprocess.Popen | None = None
