@@ -85,6 +85,7 @@ def _grade(args: argparse.Namespace) -> int:
             feedback_dir=feedback,
             console=Console(),
             regrade=args.regrade,
+            scheduler=args.scheduler,
         )
     if args.no_sandbox:
         print("WARNING: --no-sandbox: student code ran unisolated, with your rights and files")
@@ -178,7 +179,10 @@ def _parser() -> argparse.ArgumentParser:
         "--feedback", default=None, help="where the HTML pages go (default: feedback/ beside --out)"
     )
     grade.add_argument(
-        "--jobs", type=int, default=2, help="submissions graded at once (default: 2)"
+        "--jobs",
+        type=int,
+        default=None,
+        help="submissions graded at once (default: the number of cores, or the cluster's threads)",
     )
     grade.add_argument(
         "--time-limit", type=float, default=None, help="seconds per question (default: the lab's)"
@@ -198,6 +202,13 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         metavar="STUDENT",
         help="grade STUDENT again even if a finished result exists (repeatable)",
+    )
+    grade.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="grade on the Dask cluster whose scheduler is at ADDRESS (e.g. tcp://host:8786); "
+        "--jobs then counts submissions in flight",
     )
     grade.add_argument(
         "--no-sandbox",

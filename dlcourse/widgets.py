@@ -29,14 +29,24 @@ from dlcourse.probes.stack import run_stack
 from dlcourse.probes.stats import ActivationStats
 from dlcourse.viz import plot_layer_histograms
 
-__all__ = ["ACTIVATION_CHOICES", "SCHEMES", "explorer_figure", "explorer_stats", "init_explorer",
-           "scheme_std"]
+__all__ = ["ACTIVATION_CHOICES", "SCHEMES", "STATIC_GRID", "explorer_figure", "explorer_stats",
+           "init_explorer", "scheme_std"]
 
 SCHEMES = ("normal(σ)", "xavier", "kaiming", "lecun")
 ACTIVATION_CHOICES = ("tanh", "relu", "sigmoid", "identity")
 Scheme = Literal["normal(σ)", "xavier", "kaiming", "lecun"]
 _RANGES = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}  # shared x-range where outputs are bounded
 _MAX_DEPTH = 20
+
+#: The settings the static book precomputes for the explorer (the book's ``dlcourse-explorer``
+#: directive draws :func:`explorer_figure` for each combination at build time): the chapter's
+#: suggested tour: σ 0.01 (vanishing), 0.14 (saturating at width 512), the schemes at scale 1.
+STATIC_GRID: dict[str, list] = {
+    "scheme": ["xavier", "normal(σ)", "kaiming"],
+    "scale": [1.0, 0.01, 0.14],
+    "activation": ["tanh", "relu"],
+    "depth": [6],
+}
 
 
 def scheme_std(scheme: Scheme, scale: float, fan_in: int, fan_out: int) -> float:

@@ -576,3 +576,54 @@ def test_page_renders_offline_in_chromium(book: Book, browser, docname: str) -> 
     assert not visit.failed, f"{docname}: requests that failed:\n{visit.report()}"
     assert not visit.errors, f"{docname}: uncaught JavaScript errors:\n{visit.report()}"
     assert not visit.console, f"{docname}: console errors:\n{visit.report()}"
+
+
+# -- explorers without a kernel -------------------------------------------------------------------
+
+EXPLORER_JS = """() => Array.from(document.querySelectorAll('.dlcourse-explorer')).map(box => ({
+  menus: box.querySelectorAll('select').length,
+  src: box.querySelector('img').currentSrc,
+  width: box.querySelector('img').naturalWidth}))"""
+
+
+def static_explorer_pages(book: Book) -> list[str]:
+    return [d for d in DOCNAMES if 'class="dlcourse-explorer"' in _page_text(book, d)]
+
+
+def _page_text(book: Book, docname: str) -> str:
+    path = book.html / html_name(docname)
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
+def test_every_explorer_has_a_static_version(book: Book) -> None:
+    assert static_explorer_pages(book), "no page has a kernel-free explorer"
+    for docname in DOCNAMES:
+        if "application/vnd.jupyter.widget-view+json" in _page_text(book, docname):
+            assert docname in static_explorer_pages(book), f"{docname}: widgets, no static explorer"
+
+
+def test_moving_a_static_explorers_control_changes_the_picture(book: Book, browser) -> None:
+    for docname in static_explorer_pages(book):
+        page = browser.new_page()
+        try:
+            page.goto((book.html / html_name(docname)).as_uri(), wait_until="load")
+            before = page.evaluate(EXPLORER_JS)
+            assert before and all(e["menus"] >= 2 and e["width"] > 0 for e in before), before
+            for index in range(len(before)):
+                menu = page.locator(".dlcourse-explorer").nth(index).locator("select").nth(1)
+                menu.select_option(index=1)
+                page.wait_for_function(
+                    "(i) => { const img = document.querySelectorAll('.dlcourse-explorer img')[i];"
+                    " return img.complete && img.naturalWidth > 0; }",
+                    arg=index,
+                )
+            after = page.evaluate(EXPLORER_JS)
+            for old, new in zip(before, after):
+                assert new["src"] != old["src"] and new["width"] > 0, (old, new)
+            sizes = [p.stat().st_size for p in (book.html / "_explorers").rglob("*.png")]
+            print(
+                f"\n{docname}: {len(sizes)} explorer pictures, {sum(sizes) / 1024:.0f} KiB in all, "
+                f"{max(sizes) / 1024:.0f} KiB at most; one is loaded at a time"
+            )
+        finally:
+            page.close()

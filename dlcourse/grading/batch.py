@@ -11,6 +11,7 @@ file is read back and checked.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -71,13 +72,14 @@ def grade_folder(
     source_path: str | Path,
     submissions: str | Path,
     out_dir: str | Path = "autograded",
-    jobs: int = 2,
+    jobs: int | None = None,
     limits: Limits = Limits(),
     gradescope: bool = False,
     progress: Callable[[SubmissionResult], None] | None = None,
     feedback_dir: str | Path | None = None,
     console: Console | None = None,
     regrade: Sequence[str] = (),
+    scheduler: object | None = None,
 ) -> list[SubmissionResult]:
     """Grade every submission of the lab whose instructor notebook is ``source_path``.
 
@@ -85,17 +87,27 @@ def grade_folder(
     (see :mod:`dlcourse.grading.report`), ``OUT/STUDENT/LAB_output.txt`` (the end of what the
     student's code printed, when it printed) and, with ``feedback_dir``,
     ``FEEDBACK/STUDENT/LAB.html`` (see :mod:`dlcourse.grading.feedback_html`); returns the
-    results sorted by student. ``console`` prints the start line, progress and summary. Results
-    that a stopped run already finished are kept (except for the students in ``regrade``).
+    results sorted by student. ``jobs`` submissions are graded at once (default: one per core,
+    or per thread of the cluster's workers). ``console`` prints the start line, progress and
+    summary. Results that a stopped run already finished are kept (except for the students in
+    ``regrade``). With ``scheduler`` (a Dask scheduler's address), each submission is graded on a
+    worker of that cluster (:mod:`dlcourse.grading.cluster`) and the results are written here.
 
     Raises:
         ResultsChanged: a file read back at the end is not what was written.
         SandboxUnavailable: ``limits.sandbox`` is set (the default) and there is no sandbox.
     """
-    if not isinstance(jobs, int) or jobs < 1:
+    if jobs is not None and (not isinstance(jobs, int) or jobs < 1):
         raise ValueError(f"jobs must be a positive int, got {jobs!r}")
-    if limits.sandbox and sandbox_problem() is not None:
+    cluster = None
+    if scheduler is not None:
+        from dlcourse.grading.cluster import DaskGrader
+
+        cluster = DaskGrader(scheduler, limits)
+    elif limits.sandbox and sandbox_problem() is not None:
         raise SandboxUnavailable(f"refusing to run student code: {sandbox_problem()}")
+    if jobs is None:
+        jobs = cluster.threads if cluster is not None else os.cpu_count() or 1
     source = load_source(source_path)
     plan = load_plan(source)
     out = Path(out_dir)
@@ -114,7 +126,10 @@ def grade_folder(
                 json_path = out / sub.student / f"{source.name}.json"
                 written[json_path] = student_files(result, out)[json_path]
             else:
-                result = grade_one(source, sub, limits, plan)
+                if cluster is not None:
+                    result = cluster.grade(Path(source_path), sub)
+                else:
+                    result = grade_one(source, sub, limits, plan)
                 files = student_files(result, out, gradescope)
                 for file, text in files.items():
                     write_atomic(file, text)
@@ -127,8 +142,12 @@ def grade_folder(
                 report(result)
             return result
 
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(one, found.submissions))
+        try:
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                results = list(pool.map(one, found.submissions))
+        finally:
+            if cluster is not None:
+                cluster.close()
     gradebook = out / f"{source.name}_gradebook.csv"
     written[gradebook] = gradebook_csv(results, [q.id for q in source.questions])
     write_atomic(gradebook, written[gradebook])
