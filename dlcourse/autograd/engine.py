@@ -112,7 +112,7 @@ class Value:
         return Value._node(self.data**k, f"**{k:g}", (self,), (k * self.data ** (k - 1),))
 
     def __neg__(self) -> Value:
-        """:math:`-a`, as :math:`a \\cdot (-1)`."""
+        r""":math:`-a`, as :math:`a \cdot (-1)`."""
         return self * -1.0
 
     def __sub__(self, other: Value | Number) -> Value:
@@ -120,7 +120,7 @@ class Value:
         return self + (-_as_value(other, "-"))
 
     def __truediv__(self, other: Value | Number) -> Value:
-        """:math:`a / b = a \\cdot b^{-1}`; a zero divisor raises ValueError."""
+        r""":math:`a / b = a \cdot b^{-1}`; a zero divisor raises ValueError."""
         o = _as_value(other, "/")
         if o.data == 0:
             raise ValueError("division by a Value of 0: the quotient and its gradient are "
@@ -149,28 +149,28 @@ class Value:
         return Value._node(out, "exp", (self,), (out,))
 
     def log(self) -> Value:
-        """:math:`\\ln a` for :math:`a > 0`; local gradient :math:`1 / a`."""
+        r""":math:`\ln a` for :math:`a > 0`; local gradient :math:`1 / a`."""
         if self.data <= 0:
             raise ValueError(f"log needs a positive input, got {self.data:g}")
         return Value._node(math.log(self.data), "log", (self,), (1.0 / self.data,))
 
     def tanh(self) -> Value:
-        """:math:`\\tanh a`; local gradient :math:`1 - \\tanh^2 a`."""
+        r""":math:`\tanh a`; local gradient :math:`1 - \tanh^2 a`."""
         t = math.tanh(self.data)
         return Value._node(t, "tanh", (self,), (1.0 - t * t,))
 
     def sigmoid(self) -> Value:
-        """:math:`\\sigma(a) = 1 / (1 + e^{-a})`; local gradient :math:`\\sigma(a)(1 - \\sigma(a))`."""
+        r""":math:`\sigma(a) = 1 / (1 + e^{-a})`; local gradient :math:`\sigma(a)(1-\sigma(a))`."""
         a = self.data  # the two branches avoid exp overflow for large |a|
         s = 1.0 / (1.0 + math.exp(-a)) if a >= 0 else math.exp(a) / (1.0 + math.exp(a))
         return Value._node(s, "sigmoid", (self,), (s * (1.0 - s),))
 
     def relu(self) -> Value:
-        """:math:`\\max(0, a)`; local gradient 1 for :math:`a > 0`, else 0 (PyTorch's at 0)."""
+        r""":math:`\max(0, a)`; local gradient 1 for :math:`a > 0`, else 0 (PyTorch's at 0)."""
         return Value._node(max(self.data, 0.0), "relu", (self,), (float(self.data > 0),))
 
     def max(self, other: Value | Number) -> Value:
-        """:math:`\\max(a, b)`; the larger input gets local gradient 1, the other 0 (max routes).
+        r""":math:`\max(a, b)`; the larger input gets local gradient 1, the other 0 (max routes).
 
         At a tie both get 1/2, as ``torch.maximum`` does.
         """
@@ -199,7 +199,7 @@ class Value:
         return order
 
     def backward(self, gradient: Number = 1.0) -> None:
-        r"""Backpropagate: add :math:`\partial\,\text{self} / \partial\,\text{node}` to every ``grad``.
+        r"""Backpropagate: add :math:`\partial\,\text{self}/\partial\,\text{node}` to each ``grad``.
 
         Args:
             gradient: the upstream gradient of this node, :math:`\partial L / \partial\,

@@ -157,7 +157,7 @@ class ScalarMLP:
 
 
 def _bce_with_logits(logit: Value, label: float) -> Value:
-    """:math:`\\log(1 + e^{z}) - y z`, the binary cross-entropy of ``sigmoid(z)``."""
+    r""":math:`\log(1 + e^{z}) - y z`, the binary cross-entropy of ``sigmoid(z)``."""
     return (logit.exp() + 1.0).log() - logit * label
 
 
