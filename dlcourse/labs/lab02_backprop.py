@@ -216,16 +216,28 @@ def _two_layer_loss(X, y, W1, b1, W2, b2):
 
 
 def two_layer_hints(case: list[np.ndarray]) -> dict[str, dict[str, Any]]:
-    """Known wrong gradients of W1: the ReLU mask left out, the mean's 1/(N·C) left out."""
+    """Known wrong gradients, per parameter: a mistake's value -> what to say.
+
+    The mean's 1/(N·C) left out (any parameter), the ReLU mask left out (``W1``, ``b1``), one
+    row's gradient for a bias (``b1``, ``b2``).
+    """
     X, y, W1, b1, W2, b2 = case
     pre = X @ W1.T + b1
     dout = 2 * ((np.maximum(pre, 0) @ W2.T + b2) - y) / y.size
-    return {"W1": {
-        "the ReLU's mask is missing: the gradient flows back only where the pre-activation is "
-        "> 0": (dout @ W2).T @ X,
-        "the loss is a mean over all N·C outputs: the gradient of the output carries a factor "
-        "2/(N·C), not 2": ((dout * y.size @ W2) * (pre > 0)).T @ X,
-    }}
+    unmasked, dpre = dout @ W2, (dout @ W2) * (pre > 0)
+    mean = ("the loss is a mean over all N·C outputs: the gradient of the output carries a "
+            "factor 2/(N·C), not 2")
+    mask = ("the ReLU's mask is missing: the gradient flows back only where the pre-activation "
+            "is > 0")
+    row = ("a bias is used by every row of the batch, so its gradient sums the gradients of all "
+           "rows")
+    W2_, b2_ = dout.T @ np.maximum(pre, 0), dout.sum(0)
+    return {
+        "W2": {mean: W2_ * y.size},
+        "b2": {mean: b2_ * y.size, row: dout[0]},
+        "W1": {mask: unmasked.T @ X, mean: dpre.T @ X * y.size},
+        "b1": {mask: unmasked.sum(0), mean: dpre.sum(0) * y.size, row: dpre[0]},
+    }
 
 
 def check_q4(student: Any, case: list[np.ndarray]) -> None:
