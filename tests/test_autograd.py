@@ -89,9 +89,16 @@ def test_each_unary_gradient_matches_finite_differences(name):
 
 def test_numbers_mix_with_values_on_either_side():
     a = Value(3.0)
-    for out, want, grad in [(a + 1, 4.0, 1.0), (1 + a, 4.0, 1.0), (2 * a, 6.0, 2.0),
-                            (a * 2, 6.0, 2.0), (a - 1, 2.0, 1.0), (1 - a, -2.0, -1.0),
-                            (a / 2, 1.5, 0.5), (6 / a, 2.0, -6 / 9)]:
+    for out, want, grad in [
+        (a + 1, 4.0, 1.0),
+        (1 + a, 4.0, 1.0),
+        (2 * a, 6.0, 2.0),
+        (a * 2, 6.0, 2.0),
+        (a - 1, 2.0, 1.0),
+        (1 - a, -2.0, -1.0),
+        (a / 2, 1.5, 0.5),
+        (6 / a, 2.0, -6 / 9),
+    ]:
         a.grad = 0.0
         out.backward()
         assert out.data == pytest.approx(want) and a.grad == pytest.approx(grad)
@@ -159,6 +166,7 @@ def test_topological_order_puts_children_first(values, program):
 
 # ---- accumulation, reuse, depth ---------------------------------------------------------------
 
+
 def test_a_node_used_twice_sums_both_paths():
     a = Value(3.0)
     (a * a).backward()
@@ -202,32 +210,37 @@ def test_max_routes_and_splits_a_tie_like_torch_maximum():
 
 # ---- bad input ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("make, error, words", [
-    (lambda: Value("1.0"), TypeError, "data must be a real number"),
-    (lambda: Value(True), TypeError, "data must be a real number"),
-    (lambda: Value(math.nan), ValueError, "data must be finite"),
-    (lambda: Value(1.0, label=3), TypeError, "label must be a str"),
-    (lambda: Value(1.0) + "2", TypeError, "wrap the number in Value"),
-    (lambda: Value(1.0) * None, TypeError, "got NoneType"),
-    (lambda: [1.0] - Value(1.0), TypeError, "got list"),
-    (lambda: Value(1.0).max("a"), TypeError, "max combines"),
-    (lambda: Value(2.0) ** Value(2.0), TypeError, "exponent must be a constant"),
-    (lambda: Value(-2.0) ** 0.5, ValueError, "negative base"),
-    (lambda: Value(0.0) ** -1, ValueError, "away from 0"),
-    (lambda: Value(1.0) / 0, ValueError, "division by a Value of 0"),
-    (lambda: Value(0.0).log(), ValueError, "log needs a positive input"),
-    (lambda: Value(800.0).exp(), ValueError, "overflows"),
-    (lambda: Value(1e200) * 1e200, ValueError, "overflow"),
-    (lambda: Value(1.0).backward("1"), TypeError, "gradient must be a real number"),
-    (lambda: draw(1.0), TypeError, "value must be a Value"),
-    (lambda: draw(Value(1.0), digits=0), ValueError, "digits must be a positive int"),
-])
+
+@pytest.mark.parametrize(
+    "make, error, words",
+    [
+        (lambda: Value("1.0"), TypeError, "data must be a real number"),
+        (lambda: Value(True), TypeError, "data must be a real number"),
+        (lambda: Value(math.nan), ValueError, "data must be finite"),
+        (lambda: Value(1.0, label=3), TypeError, "label must be a str"),
+        (lambda: Value(1.0) + "2", TypeError, "wrap the number in Value"),
+        (lambda: Value(1.0) * None, TypeError, "got NoneType"),
+        (lambda: [1.0] - Value(1.0), TypeError, "got list"),
+        (lambda: Value(1.0).max("a"), TypeError, "max combines"),
+        (lambda: Value(2.0) ** Value(2.0), TypeError, "exponent must be a constant"),
+        (lambda: Value(-2.0) ** 0.5, ValueError, "negative base"),
+        (lambda: Value(0.0) ** -1, ValueError, "away from 0"),
+        (lambda: Value(1.0) / 0, ValueError, "division by a Value of 0"),
+        (lambda: Value(0.0).log(), ValueError, "log needs a positive input"),
+        (lambda: Value(800.0).exp(), ValueError, "overflows"),
+        (lambda: Value(1e200) * 1e200, ValueError, "overflow"),
+        (lambda: Value(1.0).backward("1"), TypeError, "gradient must be a real number"),
+        (lambda: draw(1.0), TypeError, "value must be a Value"),
+        (lambda: draw(Value(1.0), digits=0), ValueError, "digits must be a positive int"),
+    ],
+)
 def test_bad_input_raises_a_clear_error(make, error, words):
     with pytest.raises(error, match=words):
         make()
 
 
 # ---- drawing ----------------------------------------------------------------------------------
+
 
 def test_layout_puts_inputs_left_and_the_output_right():
     x, y, z = Value(-2.0, "x"), Value(5.0, "y"), Value(-4.0, "z")
@@ -249,5 +262,6 @@ def test_draw_shows_values_and_local_and_upstream_gradients():
     assert "local -4\nupstream 1" in texts  # the edge q -> f: ∂f/∂q = z
     assert "local 1\nupstream -4" in texts  # the edges x -> q and y -> q
     forward_only = draw(f, grads=False)
-    assert not any("grad" in t.get_text() or "local" in t.get_text()
-                   for t in forward_only.axes[0].texts)
+    assert not any(
+        "grad" in t.get_text() or "local" in t.get_text() for t in forward_only.axes[0].texts
+    )

@@ -57,8 +57,12 @@ def layout(value: Value) -> dict[int, tuple[float, float]]:
     pos: dict[int, tuple[float, float]] = {id(value): (float(deepest), 0.0)}
     for d in range(1, deepest + 1):
         column = [n for n in dict.fromkeys(id(n) for n in order) if depth[n] == d]
-        column.sort(key=lambda n: -sum(pos[p][1] for p in parents[n] if p in pos)
-                    / max(1, sum(p in pos for p in parents[n])))  # top to bottom
+        column.sort(
+            key=lambda n: (
+                -sum(pos[p][1] for p in parents[n] if p in pos)
+                / max(1, sum(p in pos for p in parents[n]))
+            )
+        )  # top to bottom
         for i, n in enumerate(column):
             pos[n] = (float(deepest - d), (len(column) - 1) / 2 - i)
     return pos
@@ -101,16 +105,33 @@ def draw(value: Value, grads: bool = True, digits: int = 3, ax: Any = None) -> F
         x, y = pos[id(node)]
         for k, (child, local) in enumerate(zip(node.children, node.local_grads)):
             cx, cy = pos[id(child)]
-            ax.annotate("", xy=(x - 0.33, y), xytext=(cx + 0.33, cy),
-                        arrowprops={"arrowstyle": "->", "color": "0.4"})
+            ax.annotate(
+                "",
+                xy=(x - 0.33, y),
+                xytext=(cx + 0.33, cy),
+                arrowprops={"arrowstyle": "->", "color": "0.4"},
+            )
             if grads:
                 shift = 0.18 * k if child in node.children[:k] else 0.0  # x * x: two edges
-                ax.text((x + cx) / 2, (y + cy) / 2 + 0.08 + shift,
-                        f"local {_fmt(local, digits)}\nupstream {_fmt(node.grad, digits)}",
-                        ha="center", va="bottom", fontsize=7.5, color="tab:red")
+                ax.text(
+                    (x + cx) / 2,
+                    (y + cy) / 2 + 0.08 + shift,
+                    f"local {_fmt(local, digits)}\nupstream {_fmt(node.grad, digits)}",
+                    ha="center",
+                    va="bottom",
+                    fontsize=7.5,
+                    color="tab:red",
+                )
         color = "#dbe9f6" if not node.children else "#f2f2f2"
-        ax.text(x, y, _node_text(node, digits, grads), ha="center", va="center", fontsize=9,
-                bbox={"boxstyle": "round,pad=0.4", "fc": color, "ec": "0.3"})
+        ax.text(
+            x,
+            y,
+            _node_text(node, digits, grads),
+            ha="center",
+            va="center",
+            fontsize=9,
+            bbox={"boxstyle": "round,pad=0.4", "fc": color, "ec": "0.3"},
+        )
     xs = [xy[0] for xy in pos.values()]
     ys = [xy[1] for xy in pos.values()]
     ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)

@@ -73,8 +73,9 @@ class Value:
         self.local_grads: tuple[float, ...] = ()
 
     @classmethod
-    def _node(cls, data: float, op: str, children: tuple[Value, ...],
-              local_grads: tuple[float, ...]) -> Value:
+    def _node(
+        cls, data: float, op: str, children: tuple[Value, ...], local_grads: tuple[float, ...]
+    ) -> Value:
         """The output of ``op``: its value, its inputs and its local gradients."""
         if not math.isfinite(data):
             raise ValueError(f"{op} gave {data} (overflow): the inputs are too large for floats")
@@ -101,14 +102,17 @@ class Value:
     def __pow__(self, exponent: Number) -> Value:
         """:math:`a^k` for a constant :math:`k`; local gradient :math:`k a^{k-1}`."""
         if isinstance(exponent, Value):
-            raise TypeError("the exponent must be a constant int or float, got a Value: "
-                            "write (b * a.log()).exp() for a^b with both in the graph")
+            raise TypeError(
+                "the exponent must be a constant int or float, got a Value: "
+                "write (b * a.log()).exp() for a^b with both in the graph"
+            )
         k = check_real("exponent", exponent)
         if self.data == 0 and k < 1:
             raise ValueError(f"0 ** {k} has no finite derivative: keep the base away from 0")
         if self.data < 0 and not k.is_integer():
-            raise ValueError(f"{self.data} ** {k} is not real: a negative base needs an int "
-                             "exponent")
+            raise ValueError(
+                f"{self.data} ** {k} is not real: a negative base needs an int exponent"
+            )
         return Value._node(self.data**k, f"**{k:g}", (self,), (k * self.data ** (k - 1),))
 
     def __neg__(self) -> Value:
@@ -123,8 +127,10 @@ class Value:
         r""":math:`a / b = a \cdot b^{-1}`; a zero divisor raises ValueError."""
         o = _as_value(other, "/")
         if o.data == 0:
-            raise ValueError("division by a Value of 0: the quotient and its gradient are "
-                             "undefined; keep the divisor away from 0")
+            raise ValueError(
+                "division by a Value of 0: the quotient and its gradient are "
+                "undefined; keep the divisor away from 0"
+            )
         return self * o**-1
 
     def __radd__(self, other: Number) -> Value:

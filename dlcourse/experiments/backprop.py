@@ -8,7 +8,7 @@ is the oracle they are checked against.
 * the gate patterns (add distributes, multiply swaps, max routes): :func:`gate_table`;
 * the sigmoid neuron :math:`\sigma(\sum_i w_i x_i + b)`: :func:`sigmoid_neuron`,
   :func:`sigmoid_from_primitives`, :func:`weight_gradient_signs`;
-* the training loop (sample, forward, backward, update) in both engines: :func:`ScalarMLP`,
+* the training loop (sample, forward, backward, update) in both engines: :class:`ScalarMLP`,
   :func:`train_both`.
 
 See the book: Computational graphs and backpropagation.
@@ -29,12 +29,20 @@ from dlcourse.experiments.initialization import quadrant_data
 from dlcourse.runtime import generator
 
 __all__ = [
-    "ScalarMLP", "TrainingRun", "gate_table", "lecture_example", "sigmoid_from_primitives",
-    "sigmoid_neuron", "torch_gradients", "train_both", "weight_gradient_signs",
+    "ScalarMLP",
+    "TrainingRun",
+    "gate_table",
+    "lecture_example",
+    "sigmoid_from_primitives",
+    "sigmoid_neuron",
+    "torch_gradients",
+    "train_both",
+    "weight_gradient_signs",
 ]
 
 
 # --- the lecture's example ---------------------------------------------------------------------
+
 
 def lecture_example(x: float = -2.0, y: float = 5.0, z: float = -4.0) -> dict[str, Value]:
     r""":math:`q = x + y`, :math:`f = q z`, backpropagated: the nodes by name.
@@ -52,13 +60,16 @@ def lecture_example(x: float = -2.0, y: float = 5.0, z: float = -4.0) -> dict[st
 
 def torch_gradients(fn: Callable[..., torch.Tensor], **inputs: float) -> dict[str, float]:
     """``fn(**inputs)`` on float64 tensors, backpropagated by PyTorch: each input's gradient."""
-    xs = {k: torch.tensor(float(v), dtype=torch.float64, requires_grad=True)
-          for k, v in inputs.items()}
+    xs = {
+        k: torch.tensor(float(v), dtype=torch.float64, requires_grad=True)
+        for k, v in inputs.items()
+    }
     fn(**xs).backward()
     return {k: (0.0 if t.grad is None else t.grad.item()) for k, t in xs.items()}
 
 
 # --- gate patterns -----------------------------------------------------------------------------
+
 
 def gate_table(a: float = 3.0, b: float = -1.0, upstream: float = 2.0) -> list[dict[str, object]]:
     """For ``a + b``, ``a * b`` and ``max(a, b)``: the local gradients and the input gradients.
@@ -66,18 +77,32 @@ def gate_table(a: float = 3.0, b: float = -1.0, upstream: float = 2.0) -> list[d
     The output's gradient is ``upstream``; the rows show how each gate passes it on.
     """
     rows = []
-    for gate, op in [("add", lambda p, q: p + q), ("mul", lambda p, q: p * q),
-                     ("max", lambda p, q: p.max(q))]:
+    for gate, op in [
+        ("add", lambda p, q: p + q),
+        ("mul", lambda p, q: p * q),
+        ("max", lambda p, q: p.max(q)),
+    ]:
         pa, pb = Value(a, "a"), Value(b, "b")
         out = op(pa, pb)
         out.backward(upstream)
-        rows.append({"gate": gate, "a": a, "b": b, "out": out.data, "upstream": upstream,
-                     "local a": out.local_grads[0], "local b": out.local_grads[1],
-                     "dL/da": pa.grad, "dL/db": pb.grad})
+        rows.append(
+            {
+                "gate": gate,
+                "a": a,
+                "b": b,
+                "out": out.data,
+                "upstream": upstream,
+                "local a": out.local_grads[0],
+                "local b": out.local_grads[1],
+                "dL/da": pa.grad,
+                "dL/db": pb.grad,
+            }
+        )
     return rows
 
 
 # --- the sigmoid neuron ------------------------------------------------------------------------
+
 
 def sigmoid_neuron(w: list[float], x: list[float], b: float) -> tuple[Value, list[Value]]:
     r""":math:`\sigma(\sum_i w_i x_i + b)` as one sigmoid gate, backpropagated.
@@ -101,8 +126,9 @@ def sigmoid_from_primitives(z: Value) -> Value:
     return ((z * -1.0).exp() + 1.0) ** -1
 
 
-def weight_gradient_signs(trials: int = 1000, inputs: int = 5, batch: int = 16,
-                          seed: int = 0) -> dict[str, float]:
+def weight_gradient_signs(
+    trials: int = 1000, inputs: int = 5, batch: int = 16, seed: int = 0
+) -> dict[str, float]:
     r"""How often the gradients :math:`\partial L/\partial w_i` of a sigmoid neuron share one sign.
 
     Each trial draws weights :math:`w \sim N(0, 1)`, inputs :math:`x > 0` (sigmoid outputs of
@@ -112,8 +138,8 @@ def weight_gradient_signs(trials: int = 1000, inputs: int = 5, batch: int = 16,
     minibatch the per-example gradients are summed.
 
     Returns:
-        ``{"one example": share, "minibatch": share}``: the share of trials whose gradient
-        entries all have the same sign.
+        The share of trials whose gradient entries all have one sign, for one example (key
+        ``"one example"``) and for the sum over a minibatch (key ``"minibatch"``).
     """
     check_int("trials", trials, min=1)
     g = generator(seed)
@@ -126,11 +152,14 @@ def weight_gradient_signs(trials: int = 1000, inputs: int = 5, batch: int = 16,
     def same_sign(grads: torch.Tensor) -> torch.Tensor:
         return (grads > 0).all(-1) | (grads < 0).all(-1)
 
-    return {"one example": same_sign(per_example[:, 0]).double().mean().item(),
-            "minibatch": same_sign(per_example.sum(1)).double().mean().item()}
+    return {
+        "one example": same_sign(per_example[:, 0]).double().mean().item(),
+        "minibatch": same_sign(per_example.sum(1)).double().mean().item(),
+    }
 
 
 # --- the training loop in both engines ----------------------------------------------------------
+
 
 class ScalarMLP:
     """``in -> hidden tanh units -> 1 logit``, one :class:`Value` per weight, copied from torch.
@@ -140,10 +169,13 @@ class ScalarMLP:
     """
 
     def __init__(self, net: nn.Sequential) -> None:
-        self.W1 = [[Value(v) for v in row] for row in net[0].weight.tolist()]
-        self.b1 = [Value(v) for v in net[0].bias.tolist()]
-        self.W2 = [Value(v) for v in net[2].weight[0].tolist()]
-        self.b2 = Value(net[2].bias.item())
+        first, last = net[0], net[-1]
+        if not (isinstance(first, nn.Linear) and isinstance(last, nn.Linear)):
+            raise TypeError("net must be nn.Sequential(Linear, Tanh, Linear): copy its weights")
+        self.W1 = [[Value(v) for v in row] for row in first.weight.tolist()]
+        self.b1 = [Value(v) for v in first.bias.tolist()]
+        self.W2 = [Value(v) for v in last.weight[0].tolist()]
+        self.b2 = Value(last.bias.item())
 
     def parameters(self) -> list[Value]:
         """Every weight and bias, in torch's order (``W1`` row by row, ``b1``, ``W2``, ``b2``)."""
@@ -151,8 +183,9 @@ class ScalarMLP:
 
     def __call__(self, x: list[float]) -> Value:
         """The logit for one example ``x``."""
-        hidden = [sum((w * xi for w, xi in zip(row, x)), b).tanh()
-                  for row, b in zip(self.W1, self.b1)]
+        hidden = [
+            sum((w * xi for w, xi in zip(row, x)), b).tanh() for row, b in zip(self.W1, self.b1)
+        ]
         return sum((w * h for w, h in zip(self.W2, hidden)), self.b2)
 
 
@@ -176,8 +209,9 @@ def _torch_net(hidden: int, seed: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, 1)).double()
 
 
-def train_both(steps: int = 100, batch_size: int = 16, hidden: int = 8, lr: float = 0.5,
-               seed: int = 0) -> TrainingRun:
+def train_both(
+    steps: int = 100, batch_size: int = 16, hidden: int = 8, lr: float = 0.5, seed: int = 0
+) -> TrainingRun:
     """Train the same net on the quadrants with our engine and with PyTorch, side by side.
 
     Each step: **sample** a minibatch (seeded), **forward** to the mean cross-entropy,
@@ -190,13 +224,18 @@ def train_both(steps: int = 100, batch_size: int = 16, hidden: int = 8, lr: floa
     ours, g = ScalarMLP(net), generator(seed + 1)
     run = TrainingRun([], [], 0.0, 0.0)
     for _ in range(steps):
-        idx = torch.randperm(len(X), generator=g)[:batch_size]                     # sample
-        loss = sum(_bce_with_logits(ours(X[i].tolist()), y[i].item()) for i in idx.tolist())
-        loss = loss / batch_size                                                    # forward
+        idx = torch.randperm(len(X), generator=g)[:batch_size]  # sample
+        loss = (
+            sum(
+                (_bce_with_logits(ours(X[i].tolist()), y[i].item()) for i in idx.tolist()),
+                Value(0.0),
+            )
+            / batch_size
+        )  # forward
         loss.zero_grad()
-        loss.backward()                                                             # backward
+        loss.backward()  # backward
         for p in ours.parameters():
-            p.data -= lr * p.grad                                                   # update
+            p.data -= lr * p.grad  # update
         run.ours.append(loss.data)
         run.torch.append(_torch_step(net, X[idx], y[idx], lr))
     theirs = torch.cat([p.detach().flatten() for p in net.parameters()]).tolist()
@@ -212,6 +251,6 @@ def _torch_step(net: nn.Sequential, X: torch.Tensor, y: torch.Tensor, lr: float)
     loss.backward()
     with torch.no_grad():
         for p in net.parameters():
-            p -= lr * p.grad
+            if p.grad is not None:
+                p.sub_(lr * p.grad)
     return loss.item()
-

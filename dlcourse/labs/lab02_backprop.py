@@ -25,8 +25,19 @@ from dlcourse.grading import Lab, expect, tensor
 from dlcourse.grading.expect import Failure
 
 __all__ = [
-    "LAB", "check_q1", "check_q2", "check_q3", "check_q4", "expect_by_hand", "expect_gradients",
-    "gate_hints", "neuron_hints", "q1_hints", "reference", "torch_sigmoid", "two_layer_case",
+    "LAB",
+    "check_q1",
+    "check_q2",
+    "check_q3",
+    "check_q4",
+    "expect_by_hand",
+    "expect_gradients",
+    "gate_hints",
+    "neuron_hints",
+    "q1_hints",
+    "reference",
+    "torch_sigmoid",
+    "two_layer_case",
     "two_layer_hints",
 ]
 
@@ -52,7 +63,7 @@ def reference(fn: Callable[..., Any], *values: Any) -> list[np.ndarray]:
 
     xs = [torch.tensor(np.asarray(v, dtype=np.float64), requires_grad=True) for v in values]
     fn(*xs).sum().backward()
-    return [x.grad.numpy() for x in xs]
+    return [np.zeros(x.shape) if x.grad is None else x.grad.numpy() for x in xs]
 
 
 def expect_gradients(got: Any, want: Any, what: str, hints: dict[str, Any] | None = None) -> None:
@@ -63,20 +74,26 @@ def expect_gradients(got: Any, want: Any, what: str, hints: dict[str, Any] | Non
     except (TypeError, ValueError):
         raise Failure(f"{what} should be numbers, got {type(got).__name__}") from None
     if got_arr.shape != want_arr.shape:
-        raise Failure(f"{what} should have shape {want_arr.shape} (the shape of the input it "
-                      f"belongs to), but has shape {got_arr.shape}")
+        raise Failure(
+            f"{what} should have shape {want_arr.shape} (the shape of the input it "
+            f"belongs to), but has shape {got_arr.shape}"
+        )
     if np.allclose(got_arr, want_arr, rtol=1e-8, atol=1e-10):
         return
     for hint, value in (hints or {}).items():
         if np.allclose(got_arr, np.asarray(value, dtype=np.float64), rtol=1e-8, atol=1e-10):
             raise Failure(f"{what} is wrong: {hint}")
-    raise Failure(f"{what} is {np.round(got_arr, 4).tolist()}; autograd gives "
-                  f"{np.round(want_arr, 4).tolist()}")
+    raise Failure(
+        f"{what} is {np.round(got_arr, 4).tolist()}; autograd gives "
+        f"{np.round(want_arr, 4).tolist()}"
+    )
 
 
 def _as_pair(got: Any, name: str, size: int) -> list:
-    expect(isinstance(got, list) and len(got) == size,
-           f"{name} should return a tuple of {size} gradients, one per input; it returned {got!r}")
+    expect(
+        isinstance(got, list) and len(got) == size,
+        f"{name} should return a tuple of {size} gradients, one per input; it returned {got!r}",
+    )
     return got
 
 
@@ -86,8 +103,10 @@ def _as_pair(got: Any, name: str, size: int) -> list:
 def q1_hints(x: float, y: float, z: float) -> dict[str, dict[str, float]]:
     """Per gradient: the value a known mistake gives -> what to say."""
     return {
-        "df/dx": {"you returned the local gradient dq/dx = 1 only; multiply it by the upstream "
-                  "gradient df/dq = z": 1.0},
+        "df/dx": {
+            "you returned the local gradient dq/dx = 1 only; multiply it by the upstream "
+            "gradient df/dq = z": 1.0
+        },
         "df/dz": {"df/dz is the other input of the multiply, q = x + y, not z itself": z},
     }
 
@@ -120,20 +139,26 @@ def neuron_hints(w: np.ndarray, x: np.ndarray, b: float) -> dict[str, dict[str, 
     """Per returned gradient: a known mistake's value -> what to say."""
     s = 1 / (1 + np.exp(-(w @ x + b)))
     return {
-        "dw": {"the sigmoid's local gradient σ(z)(1 - σ(z)) is missing (dz/dw_i = x_i is only "
-               "the last factor)": x,
-               "the sigmoid's local gradient is σ(z)(1 - σ(z)), not σ(z)": s * x},
-        "dx": {"the multiply w_i·x_i swaps: dz/dx_i = w_i, not x_i": s * (1 - s) * x,
-               "the sigmoid's local gradient σ(z)(1 - σ(z)) is missing": w},
-        "db": {"the bias adds: its gradient is the upstream gradient σ(z)(1 - σ(z)) times 1":
-               0.0},
+        "dw": {
+            "the sigmoid's local gradient σ(z)(1 - σ(z)) is missing (dz/dw_i = x_i is only "
+            "the last factor)": x,
+            "the sigmoid's local gradient is σ(z)(1 - σ(z)), not σ(z)": s * x,
+        },
+        "dx": {
+            "the multiply w_i·x_i swaps: dz/dx_i = w_i, not x_i": s * (1 - s) * x,
+            "the sigmoid's local gradient σ(z)(1 - σ(z)) is missing": w,
+        },
+        "db": {"the bias adds: its gradient is the upstream gradient σ(z)(1 - σ(z)) times 1": 0.0},
     }
 
 
 def check_q2(student: Any, w: list, x: list, b: float) -> None:
     """Compare ``sigmoid_neuron_gradients(w, x, b)`` with autograd."""
-    got = _as_pair(student.sigmoid_neuron_gradients(
-        tensor(w, "float64"), tensor(x, "float64"), b), "sigmoid_neuron_gradients", 3)
+    got = _as_pair(
+        student.sigmoid_neuron_gradients(tensor(w, "float64"), tensor(x, "float64"), b),
+        "sigmoid_neuron_gradients",
+        3,
+    )
     want = reference(lambda w_, x_, b_: torch_sigmoid(w_ @ x_ + b_), w, x, b)
     hints = neuron_hints(np.asarray(w, float), np.asarray(x, float), b)
     for name, g, ref in zip(("dw", "dx", "db"), got, want):
@@ -165,14 +190,19 @@ def neuron_by_hand(student):
 def gate_hints(a: np.ndarray, b: np.ndarray, up: np.ndarray) -> dict[str, dict[str, Any]]:
     """Known wrong input gradients of the three gates -> what to say."""
     return {
-        "mul a": {"multiply swaps: the gradient of a is upstream × b, not upstream × a": up * a,
-                  "the upstream gradient is missing: multiply the local gradient b by it": b},
-        "max a": {"max routes the upstream gradient to the *larger* input, not the smaller":
-                  up * (a < b), "max routes: the smaller input gets 0, not the upstream "
-                  "gradient too": up},
-        "relu": {"relu passes the upstream gradient only where x > 0 (elsewhere 0)": up,
-                 "relu's local gradient is 1 where x > 0 and 0 elsewhere: multiply it by the "
-                 "upstream gradient": (a > 0).astype(float)},
+        "mul a": {
+            "multiply swaps: the gradient of a is upstream × b, not upstream × a": up * a,
+            "the upstream gradient is missing: multiply the local gradient b by it": b,
+        },
+        "max a": {
+            "max routes the upstream gradient to the *larger* input, not the smaller": up * (a < b),
+            "max routes: the smaller input gets 0, not the upstream gradient too": up,
+        },
+        "relu": {
+            "relu passes the upstream gradient only where x > 0 (elsewhere 0)": up,
+            "relu's local gradient is 1 where x > 0 and 0 elsewhere: multiply it by the "
+            "upstream gradient": (a > 0).astype(float),
+        },
     }
 
 
@@ -186,8 +216,9 @@ def check_q3(student: Any, a: list, b: list, up: list) -> None:
     for name, fn in (("mul", lambda p, q: p * q), ("max", torch.maximum)):
         got = _as_pair(student.call(f"{name}_backward", *args), f"{name}_backward", 2)
         want = reference(lambda p, q, f=fn: f(p, q) * torch.as_tensor(U), a, b)
-        expect_gradients(got[0], want[0], f"{name}_backward's gradient of a",
-                         hints.get(f"{name} a"))
+        expect_gradients(
+            got[0], want[0], f"{name}_backward's gradient of a", hints.get(f"{name} a")
+        )
         expect_gradients(got[1], want[1], f"{name}_backward's gradient of b")
     got = student.relu_backward(args[0], args[2])
     want = reference(lambda p: torch.relu(p) * torch.as_tensor(U), a)
@@ -225,12 +256,14 @@ def two_layer_hints(case: list[np.ndarray]) -> dict[str, dict[str, Any]]:
     pre = X @ W1.T + b1
     dout = 2 * ((np.maximum(pre, 0) @ W2.T + b2) - y) / y.size
     unmasked, dpre = dout @ W2, (dout @ W2) * (pre > 0)
-    mean = ("the loss is a mean over all N·C outputs: the gradient of the output carries a "
-            "factor 2/(N·C), not 2")
-    mask = ("the ReLU's mask is missing: the gradient flows back only where the pre-activation "
-            "is > 0")
-    row = ("a bias is used by every row of the batch, so its gradient sums the gradients of all "
-           "rows")
+    mean = (
+        "the loss is a mean over all N·C outputs: the gradient of the output carries a "
+        "factor 2/(N·C), not 2"
+    )
+    mask = (
+        "the ReLU's mask is missing: the gradient flows back only where the pre-activation is > 0"
+    )
+    row = "a bias is used by every row of the batch, so its gradient sums the gradients of all rows"
     W2_, b2_ = dout.T @ np.maximum(pre, 0), dout.sum(0)
     return {
         "W2": {mean: W2_ * y.size},
@@ -243,9 +276,11 @@ def two_layer_hints(case: list[np.ndarray]) -> dict[str, dict[str, Any]]:
 def check_q4(student: Any, case: list[np.ndarray]) -> None:
     """Compare ``two_layer_gradients`` with autograd on one case."""
     got = student.two_layer_gradients(*[tensor(v, "float64") for v in case])
-    expect(isinstance(got, dict) and set(got) == {"W1", "b1", "W2", "b2"},
-           "two_layer_gradients should return a dict with the keys 'W1', 'b1', 'W2', 'b2'; it "
-           f"returned {type(got).__name__} {sorted(got) if isinstance(got, dict) else ''}")
+    expect(
+        isinstance(got, dict) and set(got) == {"W1", "b1", "W2", "b2"},
+        "two_layer_gradients should return a dict with the keys 'W1', 'b1', 'W2', 'b2'; it "
+        f"returned {type(got).__name__} {sorted(got) if isinstance(got, dict) else ''}",
+    )
     want = dict(zip(["W1", "b1", "W2", "b2"], reference(_two_layer_loss, *case)[2:]))
     hints = two_layer_hints(case)
     for name in ("W2", "b2", "W1", "b1"):  # the order backprop computes them in
