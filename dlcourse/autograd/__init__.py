@@ -6,7 +6,8 @@
 * :func:`draw` and :func:`layout` (:mod:`dlcourse.autograd.draw`): the graph drawn with
   matplotlib, forward values on the nodes, local and upstream gradients on the edges.
 
-Unlike the rest of the package it needs neither torch nor NumPy: PyTorch is its oracle in the tests.
+The engine needs neither torch nor NumPy (the drawing needs matplotlib): PyTorch is its oracle
+in the tests.
 
 See the book: Computational graphs and backpropagation.
 """

@@ -11,13 +11,12 @@ See the book: Computational graphs and backpropagation.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from matplotlib.figure import Figure
 
 from dlcourse._validate import check_int
 from dlcourse.autograd.engine import Value
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 __all__ = ["draw", "layout"]
 
