@@ -2,6 +2,8 @@
 
 * :mod:`dlcourse.experiments.claims` — the lecture's number beside ours (:class:`ClaimLog`,
   :func:`verdict`, :func:`fmt`, :func:`text_table`), used by every chapter;
+* :mod:`dlcourse.experiments.backprop` — the demos of the Computational graphs and
+  backpropagation chapter;
 * :mod:`dlcourse.experiments.initialization` — the demos of the Weight initialization chapter;
 * :mod:`dlcourse.experiments.initialization_theory` — its second page: forward and backward
   conditions, gain, depth and learning rate of He et al.'s claim.
@@ -11,4 +13,4 @@ glorot_table``, and the claim log from ``dlcourse.experiments.claims``; the deep
 the chapters share is :func:`dlcourse.probes.run_stack`.
 """
 
-__all__ = ["claims", "initialization", "initialization_theory"]
+__all__ = ["backprop", "claims", "initialization", "initialization_theory"]
