@@ -153,7 +153,7 @@ class _BatchNorm(nn.Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True,
-                 device: Any = None, dtype: torch.dtype | None = None,
+                 device: Any = None, dtype: torch.dtype | None = None, *, bias: bool = True,
                  backward: Backward = "autograd") -> None:
         super().__init__()
         self.num_features = check_int("num_features", num_features, min=1)
@@ -161,15 +161,18 @@ class _BatchNorm(nn.Module):
         self.momentum = None if momentum is None else check_real("momentum", momentum,
                                                                  min=0.0, max=1.0)
         self.affine = bool(check_choice("affine", affine, (True, False)))
+        self.use_bias = bool(check_choice("bias", bias, (True, False)))
         self.track_running_stats = bool(check_choice("track_running_stats", track_running_stats,
                                                      (True, False)))
         self.backward_mode: Backward = check_choice("backward", backward, ("autograd", "manual"))
         kw = {"device": device, "dtype": dtype}
         if self.affine:
             self.weight = nn.Parameter(torch.ones(num_features, **kw))  # gamma
-            self.bias = nn.Parameter(torch.zeros(num_features, **kw))  # beta
         else:
             self.register_parameter("weight", None)
+        if self.affine and self.use_bias:
+            self.bias = nn.Parameter(torch.zeros(num_features, **kw))  # beta
+        else:
             self.register_parameter("bias", None)
         if self.track_running_stats:
             self.register_buffer("running_mean", torch.zeros(num_features, **kw))
@@ -223,7 +226,8 @@ class _BatchNorm(nn.Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.use_bias}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -244,6 +248,7 @@ class BatchNorm1d(_BatchNorm):
             the batch statistics too.
         device: where the parameters and buffers live.
         dtype: their floating-point dtype.
+        bias: with ``affine``, learn beta too (``False``: gamma only, as PyTorch's ``bias=``).
         backward: ``"autograd"`` or ``"manual"`` (:class:`BatchNormFunction`'s compact formula).
 
     See the book: Batch normalization.
@@ -267,6 +272,7 @@ class BatchNorm2d(_BatchNorm):
         track_running_stats: keep running averages for eval mode.
         device: where the parameters and buffers live.
         dtype: their floating-point dtype.
+        bias: with ``affine``, learn beta too.
         backward: ``"autograd"`` or ``"manual"``.
 
     See the book: Batch normalization.
