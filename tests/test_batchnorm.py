@@ -11,8 +11,11 @@ from torch import nn
 from dlcourse.nn import BatchNorm1d, BatchNorm2d, BatchNormFunction, batch_norm, fuse
 
 F64 = torch.float64
-CASES = [(BatchNorm1d, nn.BatchNorm1d, (16, 5)), (BatchNorm1d, nn.BatchNorm1d, (6, 5, 7)),
-         (BatchNorm2d, nn.BatchNorm2d, (4, 5, 3, 3))]
+CASES = [
+    (BatchNorm1d, nn.BatchNorm1d, (16, 5)),
+    (BatchNorm1d, nn.BatchNorm1d, (6, 5, 7)),
+    (BatchNorm2d, nn.BatchNorm2d, (4, 5, 3, 3)),
+]
 
 
 def pair(ours_cls, torch_cls, backward="autograd", **kwargs):
@@ -29,11 +32,20 @@ def pair(ours_cls, torch_cls, backward="autograd", **kwargs):
 
 @pytest.mark.parametrize("ours_cls, torch_cls, shape", CASES)
 @pytest.mark.parametrize("backward", ["autograd", "manual"])
-@pytest.mark.parametrize("kwargs", [{}, {"momentum": None}, {"momentum": 0.3, "eps": 1e-3},
-                                    {"affine": False}, {"track_running_stats": False},
-                                    {"bias": False}])
-def test_parity_with_pytorch_over_many_train_and_eval_steps(ours_cls, torch_cls, shape, backward,
-                                                            kwargs):
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"momentum": None},
+        {"momentum": 0.3, "eps": 1e-3},
+        {"affine": False},
+        {"track_running_stats": False},
+        {"bias": False},
+    ],
+)
+def test_parity_with_pytorch_over_many_train_and_eval_steps(
+    ours_cls, torch_cls, shape, backward, kwargs
+):
     ours, theirs = pair(ours_cls, torch_cls, backward, **kwargs)
     gen = torch.Generator().manual_seed(0)
     for step in range(12):
@@ -99,15 +111,22 @@ def test_manual_backward_passes_gradcheck(shape):
     x = torch.randn(*shape, dtype=F64, generator=gen).requires_grad_()
     weight = torch.rand(3, dtype=F64, generator=gen).add(0.5).requires_grad_()
     bias = torch.randn(3, dtype=F64, generator=gen).requires_grad_()
-    assert torch.autograd.gradcheck(lambda a, w, b: BatchNormFunction.apply(a, w, b, 1e-5)[0],
-                                    (x, weight, bias))
+    assert torch.autograd.gradcheck(
+        lambda a, w, b: BatchNormFunction.apply(a, w, b, 1e-5)[0], (x, weight, bias)
+    )
     assert torch.autograd.gradgradcheck(
-        lambda a, w, b: batch_norm(a, None, None, w, b, True, 0.1, 1e-5), (x, weight, bias))
+        lambda a, w, b: batch_norm(a, None, None, w, b, True, 0.1, 1e-5), (x, weight, bias)
+    )
 
 
 @settings(max_examples=30, deadline=None)
-@given(n=st.integers(2, 9), c=st.integers(1, 4), spatial=st.lists(st.integers(1, 3), max_size=2),
-       scale=st.floats(1e-2, 1e2), seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(2, 9),
+    c=st.integers(1, 4),
+    spatial=st.lists(st.integers(1, 3), max_size=2),
+    scale=st.floats(1e-2, 1e2),
+    seed=st.integers(0, 2**16),
+)
 def test_property_manual_equals_autograd_equals_pytorch(n, c, spatial, scale, seed):
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(n, c, *spatial, dtype=F64, generator=gen) * scale
@@ -126,12 +145,16 @@ def test_property_manual_equals_autograd_equals_pytorch(n, c, spatial, scale, se
         torch.testing.assert_close(g, grads[0][1], rtol=1e-7, atol=1e-7 / scale)
 
 
-@pytest.mark.parametrize("layer, bn_cls, shape", [
-    (nn.Linear(6, 5), BatchNorm1d, (8, 6)), (nn.Linear(6, 5, bias=False), nn.BatchNorm1d, (8, 6)),
-    (nn.Conv2d(3, 5, 3, padding=1), BatchNorm2d, (4, 3, 6, 6)),
-    (nn.Conv2d(3, 5, 3, bias=False), nn.BatchNorm2d, (4, 3, 6, 6)),
-    (nn.Conv1d(3, 5, 3), BatchNorm1d, (4, 3, 9)),
-])
+@pytest.mark.parametrize(
+    "layer, bn_cls, shape",
+    [
+        (nn.Linear(6, 5), BatchNorm1d, (8, 6)),
+        (nn.Linear(6, 5, bias=False), nn.BatchNorm1d, (8, 6)),
+        (nn.Conv2d(3, 5, 3, padding=1), BatchNorm2d, (4, 3, 6, 6)),
+        (nn.Conv2d(3, 5, 3, bias=False), nn.BatchNorm2d, (4, 3, 6, 6)),
+        (nn.Conv1d(3, 5, 3), BatchNorm1d, (4, 3, 9)),
+    ],
+)
 def test_fused_layer_equals_layer_then_batch_norm(layer, bn_cls, shape):
     gen = torch.Generator().manual_seed(5)
     layer = layer.double()
@@ -163,14 +186,17 @@ def test_fuse_refuses_what_cannot_be_folded():
         fuse(nn.Linear(3, 5), nn.LayerNorm(5))
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"num_features": 0}, ValueError, "num_features must be a positive int"),
-    ({"num_features": 2.0}, TypeError, "num_features"),
-    ({"num_features": 2, "eps": 0}, ValueError, "eps"),
-    ({"num_features": 2, "momentum": 1.5}, ValueError, "momentum"),
-    ({"num_features": 2, "momentum": "0.1"}, TypeError, "momentum"),
-    ({"num_features": 2, "backward": "numeric"}, ValueError, "backward"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"num_features": 0}, ValueError, "num_features must be a positive int"),
+        ({"num_features": 2.0}, TypeError, "num_features"),
+        ({"num_features": 2, "eps": 0}, ValueError, "eps"),
+        ({"num_features": 2, "momentum": 1.5}, ValueError, "momentum"),
+        ({"num_features": 2, "momentum": "0.1"}, TypeError, "momentum"),
+        ({"num_features": 2, "backward": "numeric"}, ValueError, "backward"),
+    ],
+)
 def test_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         BatchNorm1d(**kwargs)

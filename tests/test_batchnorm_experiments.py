@@ -29,10 +29,12 @@ F64 = torch.float64
 
 def test_normalize_matches_pytorch_for_every_kind():
     x = torch.randn(4, 6, 3, 3, dtype=F64, generator=torch.Generator().manual_seed(0)) * 3 + 1
-    expected = {"batch": nn.functional.batch_norm(x, None, None, training=True),
-                "layer": nn.functional.layer_norm(x, x.shape[1:]),
-                "instance": nn.functional.instance_norm(x),
-                "group": nn.functional.group_norm(x, 2)}
+    expected = {
+        "batch": nn.functional.batch_norm(x, None, None, training=True),
+        "layer": nn.functional.layer_norm(x, x.shape[1:]),
+        "instance": nn.functional.instance_norm(x),
+        "group": nn.functional.group_norm(x, 2),
+    }
     for kind, want in expected.items():
         torch.testing.assert_close(normalize(x, kind, groups=2), want)
     with pytest.raises(ValueError, match="kind must be one of"):
@@ -44,11 +46,14 @@ def test_param_counts_are_keras_counts():
     assert param_counts(nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))) == (12, 4)
 
 
-@pytest.mark.parametrize("placement, kinds", [
-    ("before", [nn.Linear, BatchNorm1d, nn.ReLU, nn.Linear]),
-    ("after", [nn.Linear, nn.ReLU, BatchNorm1d, nn.Linear]),
-    ("none", [nn.Linear, nn.ReLU, nn.Linear]),
-])
+@pytest.mark.parametrize(
+    "placement, kinds",
+    [
+        ("before", [nn.Linear, BatchNorm1d, nn.ReLU, nn.Linear]),
+        ("after", [nn.Linear, nn.ReLU, BatchNorm1d, nn.Linear]),
+        ("none", [nn.Linear, nn.ReLU, nn.Linear]),
+    ],
+)
 def test_bn_mlp_places_batch_norm(placement, kinds):
     net = bn_mlp([50, 40, 3], placement, weight_scale=2.0, seed=1)
     assert [type(m) for m in net] == kinds
@@ -94,6 +99,7 @@ def test_forgetting_eval_with_one_class_per_batch_is_caught():
 
 # --- lab 5's references agree with PyTorch, and every mistake differs from the answer -----------
 
+
 def test_lab05_forward_and_step_references_match_pytorch():
     x = ref.data(6, 3, 2, 2, seed=1)
     gamma, beta = np.array([1.0, 2, 0.5]), np.array([0.0, -1, 2])
@@ -132,17 +138,47 @@ def vec(n, seed, low=0.5, high=2.0):
     return np.random.default_rng(seed).uniform(low, high, n)
 
 
-@pytest.mark.parametrize("mistakes, calls", [
-    (ref.FORWARD_MISTAKES, [lambda m: ref.forward_ref(ref.data(4, 2, 3, 3), vec(2, 1), vec(2, 2),
-                                                      1e-3, m)]),
-    (ref.BACKWARD_MISTAKES, [lambda m: ref.backward_ref(ref.data(5, 2, seed=1), ref.data(5, 2),
-                                                        vec(2, 3), 1e-5, m)]),
-    (ref.STEP_MISTAKES, [lambda m, t=t: ref.step_ref(ref.data(5, 2), vec(2, 4), vec(2, 5),
-                                                     vec(2, 6), vec(2, 7), t, 0.1, 1e-5, m)
-                         for t in (True, False)]),
-    (ref.FUSE_MISTAKES, [lambda m: ref.fuse_ref(ref.data(2, 3), vec(2, 8), vec(2, 9),
-                                                vec(2, 10), vec(2, 11), vec(2, 12), 1e-5, m)]),
-])
+@pytest.mark.parametrize(
+    "mistakes, calls",
+    [
+        (
+            ref.FORWARD_MISTAKES,
+            [lambda m: ref.forward_ref(ref.data(4, 2, 3, 3), vec(2, 1), vec(2, 2), 1e-3, m)],
+        ),
+        (
+            ref.BACKWARD_MISTAKES,
+            [
+                lambda m: ref.backward_ref(
+                    ref.data(5, 2, seed=1), ref.data(5, 2), vec(2, 3), 1e-5, m
+                )
+            ],
+        ),
+        (
+            ref.STEP_MISTAKES,
+            [
+                lambda m, t=t: ref.step_ref(
+                    ref.data(5, 2), vec(2, 4), vec(2, 5), vec(2, 6), vec(2, 7), t, 0.1, 1e-5, m
+                )
+                for t in (True, False)
+            ],
+        ),
+        (
+            ref.FUSE_MISTAKES,
+            [
+                lambda m: ref.fuse_ref(
+                    ref.data(2, 3),
+                    vec(2, 8),
+                    vec(2, 9),
+                    vec(2, 10),
+                    vec(2, 11),
+                    vec(2, 12),
+                    1e-5,
+                    m,
+                )
+            ],
+        ),
+    ],
+)
 def test_lab05_every_mistake_changes_the_answer(mistakes, calls):
     def differs(call, mistake):
         right = [np.ravel(a) for a in call("")]

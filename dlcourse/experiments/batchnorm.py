@@ -32,8 +32,19 @@ from dlcourse.train import fit
 from dlcourse.viz import label_axes
 
 __all__ = [
-    "NORM_AXES", "Placement", "RunResult", "bn_mlp", "count_ops", "eval_mode_accuracies",
-    "fuse_mlp", "median_of", "normalize", "param_counts", "plot_sweep", "sweep", "sweep_table",
+    "NORM_AXES",
+    "Placement",
+    "RunResult",
+    "bn_mlp",
+    "count_ops",
+    "eval_mode_accuracies",
+    "fuse_mlp",
+    "median_of",
+    "normalize",
+    "param_counts",
+    "plot_sweep",
+    "sweep",
+    "sweep_table",
     "train_run",
 ]
 
@@ -42,7 +53,10 @@ Placement = Literal["none", "before", "after"]
 #: The dimensions of an (N, C, H, W) tensor each normalization averages over (group norm: per
 #: group of channels, over the channels of the group and H, W).
 NORM_AXES: dict[str, tuple[int, ...]] = {
-    "batch": (0, 2, 3), "layer": (1, 2, 3), "instance": (2, 3), "group": (2, 3, 4),
+    "batch": (0, 2, 3),
+    "layer": (1, 2, 3),
+    "instance": (2, 3),
+    "group": (2, 3, 4),
 }
 
 
@@ -68,13 +82,19 @@ def param_counts(model: nn.Module) -> tuple[int, int]:
     integer ``num_batches_tracked``, which Keras does not have).
     """
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    buffers = sum(b.numel() for name, b in model.named_buffers()
-                  if not name.endswith("num_batches_tracked"))
+    buffers = sum(
+        b.numel() for name, b in model.named_buffers() if not name.endswith("num_batches_tracked")
+    )
     return trainable, buffers
 
 
-def bn_mlp(sizes: Sequence[int], placement: Placement = "before", activation: str = "relu",
-           weight_scale: float = 1.0, seed: int = 0) -> nn.Sequential:
+def bn_mlp(
+    sizes: Sequence[int],
+    placement: Placement = "before",
+    activation: str = "relu",
+    weight_scale: float = 1.0,
+    seed: int = 0,
+) -> nn.Sequential:
     """A float64 MLP with Kaiming-normal weights times ``weight_scale`` and batch norm placed.
 
     ``"before"``: Linear -> BN -> activation (the lectures' advice); ``"after"``: Linear ->
@@ -110,9 +130,16 @@ class RunResult:
         return not math.isfinite(self.train_loss) or self.train_loss > math.log(10)
 
 
-def train_run(model: nn.Module, train: tuple[Tensor, Tensor], test: tuple[Tensor, Tensor],
-              lr: float, epochs: int = 10, batch_size: int = 64, seed: int = 0,
-              drop_last: bool = True) -> RunResult:
+def train_run(
+    model: nn.Module,
+    train: tuple[Tensor, Tensor],
+    test: tuple[Tensor, Tensor],
+    lr: float,
+    epochs: int = 10,
+    batch_size: int = 64,
+    seed: int = 0,
+    drop_last: bool = True,
+) -> RunResult:
     """Train ``model`` (float64) with plain SGD and return the :class:`RunResult`.
 
     With ``drop_last`` the training set is cut to a multiple of ``batch_size`` (1,344 of the
@@ -129,20 +156,35 @@ def train_run(model: nn.Module, train: tuple[Tensor, Tensor], test: tuple[Tensor
     return RunResult(history.loss[-1], acc)
 
 
-def sweep(sizes: Sequence[int], train: tuple[Tensor, Tensor], test: tuple[Tensor, Tensor],
-          placements: Iterable[Placement], lrs: Iterable[float] = (0.1,),
-          weight_scales: Iterable[float] = (1.0,), seeds: Iterable[int] = (0, 1, 2),
-          activation: str = "relu", epochs: int = 10,
-          drop_last: bool = True) -> dict[tuple, list[RunResult]]:
+def sweep(
+    sizes: Sequence[int],
+    train: tuple[Tensor, Tensor],
+    test: tuple[Tensor, Tensor],
+    placements: Iterable[Placement],
+    lrs: Iterable[float] = (0.1,),
+    weight_scales: Iterable[float] = (1.0,),
+    seeds: Iterable[int] = (0, 1, 2),
+    activation: str = "relu",
+    epochs: int = 10,
+    drop_last: bool = True,
+) -> dict[tuple, list[RunResult]]:
     """Train every (placement, lr, weight_scale) over ``seeds``; results keyed by that triple."""
     results: dict[tuple, list[RunResult]] = {}
     for placement in placements:
         for lr in lrs:
             for scale in weight_scales:
                 results[placement, lr, scale] = [
-                    train_run(bn_mlp(sizes, placement, activation, scale, seed=s), train, test,
-                              lr=lr, epochs=epochs, seed=s, drop_last=drop_last)
-                    for s in seeds]
+                    train_run(
+                        bn_mlp(sizes, placement, activation, scale, seed=s),
+                        train,
+                        test,
+                        lr=lr,
+                        epochs=epochs,
+                        seed=s,
+                        drop_last=drop_last,
+                    )
+                    for s in seeds
+                ]
     return results
 
 
@@ -152,12 +194,19 @@ def count_ops(model: nn.Module) -> dict[str, int]:
     Eval-mode batch norm costs 4 operations per feature (subtract the mean, divide by the
     standard deviation, multiply by gamma, add beta), or 2 once precomputed as ``s x + t``.
     """
-    linear = sum(m.in_features * m.out_features for m in model.modules()
-                 if isinstance(m, nn.Linear))
-    norm = sum(4 * m.num_features for m in model.modules()
-               if isinstance(m, (BatchNorm1d, BatchNorm2d, nn.BatchNorm1d, nn.BatchNorm2d)))
-    return {"linear multiply-adds": linear, "batch-norm ops": norm,
-            "layers": len(list(model.children()))}
+    linear = sum(
+        m.in_features * m.out_features for m in model.modules() if isinstance(m, nn.Linear)
+    )
+    norm = sum(
+        4 * m.num_features
+        for m in model.modules()
+        if isinstance(m, (BatchNorm1d, BatchNorm2d, nn.BatchNorm1d, nn.BatchNorm2d))
+    )
+    return {
+        "linear multiply-adds": linear,
+        "batch-norm ops": norm,
+        "layers": len(list(model.children())),
+    }
 
 
 def fuse_mlp(model: nn.Sequential) -> nn.Sequential:
@@ -172,8 +221,9 @@ def fuse_mlp(model: nn.Sequential) -> nn.Sequential:
     return nn.Sequential(*out)
 
 
-def eval_mode_accuracies(model: nn.Module, X: Tensor, y: Tensor,
-                         batch_size: int = 10) -> dict[str, float]:
+def eval_mode_accuracies(
+    model: nn.Module, X: Tensor, y: Tensor, batch_size: int = 10
+) -> dict[str, float]:
     """Test accuracy evaluated correctly and with the classic bug of forgetting ``eval()``.
 
     ``"eval()"``: running statistics. ``"train mode, whole test set"``: one batch of every test
@@ -189,24 +239,30 @@ def eval_mode_accuracies(model: nn.Module, X: Tensor, y: Tensor,
         model.train(train)
         state = {k: v.clone() for k, v in model.state_dict().items()}
         with torch.no_grad():
-            pred = torch.cat([model(X[index[i:i + size]]).argmax(1)
-                              for i in range(0, len(index), size)])
+            pred = torch.cat(
+                [model(X[index[i : i + size]]).argmax(1) for i in range(0, len(index), size)]
+            )
         model.load_state_dict(state)  # train mode updated the running statistics: undo it
         return (pred == y[index]).double().mean().item()
 
-    result = {"eval()": accuracy(False, order, len(y)),
-              "train mode, whole test set": accuracy(True, order, len(y)),
-              f"train mode, batches of {batch_size}": accuracy(True, order, batch_size),
-              f"train mode, one class per batch of {batch_size}": accuracy(True, by_class,
-                                                                          batch_size)}
+    result = {
+        "eval()": accuracy(False, order, len(y)),
+        "train mode, whole test set": accuracy(True, order, len(y)),
+        f"train mode, batches of {batch_size}": accuracy(True, order, batch_size),
+        f"train mode, one class per batch of {batch_size}": accuracy(True, by_class, batch_size),
+    }
     model.eval()
     return result
 
 
 def median_of(runs: Sequence[RunResult], what: Literal["train_loss", "test_acc"]) -> float:
     """The median over seeds of ``what``; a diverged run counts as loss inf and accuracy 0."""
-    values = [(math.inf if r.diverged else r.train_loss) if what == "train_loss"
-              else (0.0 if r.diverged else r.test_acc) for r in runs]
+    values = [
+        (math.inf if r.diverged else r.train_loss)
+        if what == "train_loss"
+        else (0.0 if r.diverged else r.test_acc)
+        for r in runs
+    ]
     return statistics.median(values)
 
 
@@ -221,14 +277,17 @@ def sweep_table(results: dict[tuple, list[RunResult]], key: int) -> str:
         loss = median_of(runs, "train_loss")
         shown = "diverged" if math.isinf(loss) else f"{loss:.2f}"
         acc = "—" if math.isinf(loss) else f"{100 * median_of(runs, 'test_acc'):.1f} %"
-        lines.append(f"{k[0]:>6}  {k[key]:>5g}  train loss {shown:>8}  test accuracy "
-                     f"{acc:>6}  "
-                     f"({sum(r.diverged for r in runs)}/{len(runs)} diverged)")
+        lines.append(
+            f"{k[0]:>6}  {k[key]:>5g}  train loss {shown:>8}  test accuracy "
+            f"{acc:>6}  "
+            f"({sum(r.diverged for r in runs)}/{len(runs)} diverged)"
+        )
     return "\n".join(lines)
 
 
-def plot_sweep(results: dict[tuple, list[RunResult]], key: int, xlabel: str,
-               title: str | None = None) -> Figure:
+def plot_sweep(
+    results: dict[tuple, list[RunResult]], key: int, xlabel: str, title: str | None = None
+) -> Figure:
     """Median test accuracy against the swept value, one line per placement (log x axis)."""
     from dlcourse.viz import _new_figure
 
@@ -236,8 +295,12 @@ def plot_sweep(results: dict[tuple, list[RunResult]], key: int, xlabel: str,
     ax = fig.subplots()
     for placement in dict.fromkeys(k[0] for k in results):
         keys = [k for k in results if k[0] == placement]
-        ax.plot([k[key] for k in keys], [100 * median_of(results[k], "test_acc") for k in keys],
-                marker="o", label=f"batch norm: {placement}")
+        ax.plot(
+            [k[key] for k in keys],
+            [100 * median_of(results[k], "test_acc") for k in keys],
+            marker="o",
+            label=f"batch norm: {placement}",
+        )
     ax.set_xscale("log")
     label_axes(ax, xlabel, "median test accuracy (%)", title)
     return fig

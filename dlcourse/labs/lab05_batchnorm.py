@@ -46,9 +46,14 @@ def check_forward(student, x: np.ndarray, seed: int = 0, eps: float = 1e-5) -> N
     c = x.shape[1]
     gamma, beta = np.asarray(rng.uniform(0.5, 2, c)), np.asarray(rng.standard_normal(c))
     got = student.batch_norm_forward(t64(x), t64(gamma), t64(beta), eps=eps)
-    expect_matches(got, "batch_norm_forward", ("y", "mean", "var"),
-                   lambda m: forward_ref(x, gamma, beta, eps, m), FORWARD_MISTAKES,
-                   f"on a batch of shape {x.shape}")
+    expect_matches(
+        got,
+        "batch_norm_forward",
+        ("y", "mean", "var"),
+        lambda m: forward_ref(x, gamma, beta, eps, m),
+        FORWARD_MISTAKES,
+        f"on a batch of shape {x.shape}",
+    )
 
 
 def check_backward(student, n: int, d: int, seed: int = 0) -> None:
@@ -57,25 +62,36 @@ def check_backward(student, n: int, d: int, seed: int = 0) -> None:
     x, dy = data(n, d, seed=seed), rng.standard_normal((n, d))
     gamma = np.asarray(rng.uniform(0.5, 2, d))
     got = student.batch_norm_backward(t64(dy), t64(x), t64(gamma))
-    expect_matches(got, "batch_norm_backward", ("dx", "dgamma", "dbeta"),
-                   lambda m: backward_ref(dy, x, gamma, 1e-5, m), BACKWARD_MISTAKES,
-                   f"on a batch of shape {(n, d)}")
+    expect_matches(
+        got,
+        "batch_norm_backward",
+        ("dx", "dgamma", "dbeta"),
+        lambda m: backward_ref(dy, x, gamma, 1e-5, m),
+        BACKWARD_MISTAKES,
+        f"on a batch of shape {(n, d)}",
+    )
 
 
-def check_step(student, x: np.ndarray, training: bool, momentum: float = 0.1,
-               seed: int = 0) -> None:
+def check_step(
+    student, x: np.ndarray, training: bool, momentum: float = 0.1, seed: int = 0
+) -> None:
     """q3 in training or eval mode: compare (y, running mean, running var)."""
     rng = np.random.default_rng(seed + 200)
     c = x.shape[1]
     gamma, beta = np.asarray(rng.uniform(0.5, 2, c)), np.asarray(rng.standard_normal(c))
     r_mean, r_var = np.asarray(rng.standard_normal(c)), np.asarray(rng.uniform(0.5, 3, c))
-    got = student.batch_norm_step(t64(x), t64(gamma), t64(beta), t64(r_mean), t64(r_var),
-                                  training, momentum=momentum)
+    got = student.batch_norm_step(
+        t64(x), t64(gamma), t64(beta), t64(r_mean), t64(r_var), training, momentum=momentum
+    )
     mode = "training" if training else "eval"
-    expect_matches(got, "batch_norm_step", ("y", "running_mean", "running_var"),
-                   lambda m: step_ref(x, gamma, beta, r_mean, r_var, training, momentum,
-                                      1e-5, m), STEP_MISTAKES,
-                   f"in {mode} mode on a batch of shape {x.shape} (momentum={momentum})")
+    expect_matches(
+        got,
+        "batch_norm_step",
+        ("y", "running_mean", "running_var"),
+        lambda m: step_ref(x, gamma, beta, r_mean, r_var, training, momentum, 1e-5, m),
+        STEP_MISTAKES,
+        f"in {mode} mode on a batch of shape {x.shape} (momentum={momentum})",
+    )
 
 
 def check_fuse(student, n_in: int, n_out: int, seed: int = 0) -> None:
@@ -84,11 +100,15 @@ def check_fuse(student, n_in: int, n_out: int, seed: int = 0) -> None:
     weight, bias = rng.standard_normal((n_out, n_in)), rng.standard_normal(n_out)
     mean, var = rng.standard_normal(n_out), np.asarray(rng.uniform(0.2, 4, n_out))
     gamma, beta = np.asarray(rng.uniform(0.5, 2, n_out)), rng.standard_normal(n_out)
-    got = student.fuse_linear_bn(t64(weight), t64(bias), t64(mean), t64(var), t64(gamma),
-                                 t64(beta))
-    expect_matches(got, "fuse_linear_bn", ("weight", "bias"),
-                   lambda m: fuse_ref(weight, bias, mean, var, gamma, beta, 1e-5, m),
-                   FUSE_MISTAKES, f"for a Linear({n_in}, {n_out})")
+    got = student.fuse_linear_bn(t64(weight), t64(bias), t64(mean), t64(var), t64(gamma), t64(beta))
+    expect_matches(
+        got,
+        "fuse_linear_bn",
+        ("weight", "bias"),
+        lambda m: fuse_ref(weight, bias, mean, var, gamma, beta, 1e-5, m),
+        FUSE_MISTAKES,
+        f"for a Linear({n_in}, {n_out})",
+    )
 
 
 # ---------------------------------------------------------------- q1: forward

@@ -66,8 +66,9 @@ class BatchNormFunction(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx: Any, x: Tensor, weight: Tensor, bias: Tensor,
-                eps: float) -> tuple[Tensor, Tensor, Tensor]:
+    def forward(
+        ctx: Any, x: Tensor, weight: Tensor, bias: Tensor, eps: float
+    ) -> tuple[Tensor, Tensor, Tensor]:
         """Normalize with the batch statistics; save x_hat, gamma and 1/std for backward."""
         dims = _reduce_dims(x)
         mean = x.mean(dim=dims)
@@ -79,8 +80,7 @@ class BatchNormFunction(torch.autograd.Function):
         return x_hat * _per_channel(weight, x) + _per_channel(bias, x), mean, var
 
     @staticmethod
-    def backward(ctx: Any, grad: Tensor, *_: Any
-                 ) -> tuple[Tensor, Tensor, Tensor, None]:
+    def backward(ctx: Any, grad: Tensor, *_: Any) -> tuple[Tensor, Tensor, Tensor, None]:
         """The compact formula: gradients of x, gamma and beta (none for eps)."""
         x_hat, weight, inv_std = ctx.saved_tensors
         dims = _reduce_dims(grad)
@@ -92,9 +92,17 @@ class BatchNormFunction(torch.autograd.Function):
         return grad_x, sum_gx, sum_g, None
 
 
-def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
-               weight: Tensor | None, bias: Tensor | None, training: bool, momentum: float,
-               eps: float, backward: Backward = "autograd") -> Tensor:
+def batch_norm(
+    x: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    training: bool,
+    momentum: float,
+    eps: float,
+    backward: Backward = "autograd",
+) -> Tensor:
     """Normalize ``x`` (N, C, ...) per channel, like :func:`torch.nn.functional.batch_norm`.
 
     In training the batch statistics normalize ``x`` and, when given, the running buffers are
@@ -151,19 +159,30 @@ class _BatchNorm(nn.Module):
     running_var: Tensor | None
     num_batches_tracked: Tensor | None
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True,
-                 device: Any = None, dtype: torch.dtype | None = None, *, bias: bool = True,
-                 backward: Backward = "autograd") -> None:
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device: Any = None,
+        dtype: torch.dtype | None = None,
+        *,
+        bias: bool = True,
+        backward: Backward = "autograd",
+    ) -> None:
         super().__init__()
         self.num_features = check_int("num_features", num_features, min=1)
         self.eps = check_real("eps", eps, min=0.0, min_open=True)
-        self.momentum = None if momentum is None else check_real("momentum", momentum,
-                                                                 min=0.0, max=1.0)
+        self.momentum = (
+            None if momentum is None else check_real("momentum", momentum, min=0.0, max=1.0)
+        )
         self.affine = bool(check_choice("affine", affine, (True, False)))
         self.use_bias = bool(check_choice("bias", bias, (True, False)))
-        self.track_running_stats = bool(check_choice("track_running_stats", track_running_stats,
-                                                     (True, False)))
+        self.track_running_stats = bool(
+            check_choice("track_running_stats", track_running_stats, (True, False))
+        )
         self.backward_mode: Backward = check_choice("backward", backward, ("autograd", "manual"))
         kw = {"device": device, "dtype": dtype}
         if self.affine:
@@ -177,8 +196,9 @@ class _BatchNorm(nn.Module):
         if self.track_running_stats:
             self.register_buffer("running_mean", torch.zeros(num_features, **kw))
             self.register_buffer("running_var", torch.ones(num_features, **kw))
-            self.register_buffer("num_batches_tracked",
-                                 torch.tensor(0, dtype=torch.long, device=device))
+            self.register_buffer(
+                "num_batches_tracked", torch.tensor(0, dtype=torch.long, device=device)
+            )
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -194,19 +214,26 @@ class _BatchNorm(nn.Module):
 
     def _check_input(self, x: object) -> Tensor:
         if not isinstance(x, Tensor) or not x.is_floating_point():
-            raise TypeError(f"{type(self).__name__} expects a floating-point tensor, "
-                            f"got {type(x).__name__}")
+            raise TypeError(
+                f"{type(self).__name__} expects a floating-point tensor, got {type(x).__name__}"
+            )
         if x.dim() not in self._ranks:
-            raise ValueError(f"{type(self).__name__} expects a {' or '.join(map(str, self._ranks))}"
-                             f"-D input, got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"{type(self).__name__} expects a {' or '.join(map(str, self._ranks))}"
+                f"-D input, got shape {tuple(x.shape)}"
+            )
         if x.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}({self.num_features}) got {x.shape[1]} "
-                             f"features/channels in dim 1 (shape {tuple(x.shape)}); "
-                             "num_features must equal the input's dim 1")
+            raise ValueError(
+                f"{type(self).__name__}({self.num_features}) got {x.shape[1]} "
+                f"features/channels in dim 1 (shape {tuple(x.shape)}); "
+                "num_features must equal the input's dim 1"
+            )
         if self.training and x.numel() // x.shape[1] < 2:
-            raise ValueError(f"batch normalization needs more than 1 value per channel when "
-                             f"training, got shape {tuple(x.shape)}: use a batch of 2 or more, "
-                             "or call eval()")
+            raise ValueError(
+                f"batch normalization needs more than 1 value per channel when "
+                f"training, got shape {tuple(x.shape)}: use a batch of 2 or more, "
+                "or call eval()"
+            )
         return x
 
     def forward(self, x: Tensor) -> Tensor:
@@ -219,15 +246,24 @@ class _BatchNorm(nn.Module):
             if self.momentum is None:  # a cumulative (equal-weight) average of all batches
                 momentum = 1.0 / float(self.num_batches_tracked)
         update = self.training and self.track_running_stats
-        return batch_norm(x, self.running_mean if update or not use_batch else None,
-                          self.running_var if update or not use_batch else None,
-                          self.weight, self.bias, use_batch, momentum, self.eps,
-                          self.backward_mode)
+        return batch_norm(
+            x,
+            self.running_mean if update or not use_batch else None,
+            self.running_var if update or not use_batch else None,
+            self.weight,
+            self.bias,
+            use_batch,
+            momentum,
+            self.eps,
+            self.backward_mode,
+        )
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, bias={self.use_bias}, "
-                f"track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, bias={self.use_bias}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
 
 
 class BatchNorm1d(_BatchNorm):

@@ -53,20 +53,27 @@ def fuse(layer: nn.Linear | nn.Conv1d | nn.Conv2d, bn: nn.Module) -> nn.Module:
     See the book: Batch normalization.
     """
     if not isinstance(layer, (nn.Linear, nn.Conv1d, nn.Conv2d)):
-        raise TypeError(f"layer must be an nn.Linear, nn.Conv1d or nn.Conv2d, got "
-                        f"{type(layer).__name__}")
+        raise TypeError(
+            f"layer must be an nn.Linear, nn.Conv1d or nn.Conv2d, got {type(layer).__name__}"
+        )
     if not _is_batch_norm(bn):
         raise TypeError(f"bn must be a batch-norm layer, got {type(bn).__name__}")
     if bn.training:
-        raise ValueError("bn is in training mode, where it uses batch statistics and cannot be "
-                         "folded; call bn.eval() first")
+        raise ValueError(
+            "bn is in training mode, where it uses batch statistics and cannot be "
+            "folded; call bn.eval() first"
+        )
     if bn.running_mean is None:
-        raise ValueError("bn has no running statistics (track_running_stats=False); "
-                         "only a layer with running statistics can be folded")
+        raise ValueError(
+            "bn has no running statistics (track_running_stats=False); "
+            "only a layer with running statistics can be folded"
+        )
     outputs = layer.weight.shape[0]
     if bn.num_features != outputs:
-        raise ValueError(f"bn has num_features={bn.num_features} but the layer has {outputs} "
-                         "outputs; fold a batch norm into the layer right before it")
+        raise ValueError(
+            f"bn has num_features={bn.num_features} but the layer has {outputs} "
+            "outputs; fold a batch norm into the layer right before it"
+        )
     return _folded(layer, bn)
 
 

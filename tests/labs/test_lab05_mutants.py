@@ -39,48 +39,103 @@ FUSED_BIAS = "s * (bias - running_mean) + beta"
 # name: (question, [(text in the solution cell, replacement), ...], phrase the message must contain)
 _TABLE: dict[str, tuple[str, list[tuple[str, str]], str]] = {
     "unbiased batch variance": (
-        "q1", [("unbiased=False", "unbiased=True")], "biased batch variance"),
+        "q1",
+        [("unbiased=False", "unbiased=True")],
+        "biased batch variance",
+    ),
     "epsilon outside the square root": (
-        "q1", [("torch.sqrt(var.view(shape) + eps)", "(torch.sqrt(var.view(shape)) + eps)")],
-        "under the square root"),
+        "q1",
+        [("torch.sqrt(var.view(shape) + eps)", "(torch.sqrt(var.view(shape)) + eps)")],
+        "under the square root",
+    ),
     "statistics per pixel": (
         "q1",
-        [("dims = [0] + list(range(2, x.dim()))", "dims = [0]"),
-         (X_HAT, "x_hat = (x - mean) / torch.sqrt(var + eps)")],
-        "per channel"),
+        [
+            ("dims = [0] + list(range(2, x.dim()))", "dims = [0]"),
+            (X_HAT, "x_hat = (x - mean) / torch.sqrt(var + eps)"),
+        ],
+        "per channel",
+    ),
     "gamma and beta swapped": (
-        "q1", [("y = gamma.view(shape) * x_hat + beta.view(shape)",
-                "y = beta.view(shape) * x_hat + gamma.view(shape)")], "swapped"),
+        "q1",
+        [
+            (
+                "y = gamma.view(shape) * x_hat + beta.view(shape)",
+                "y = beta.view(shape) * x_hat + gamma.view(shape)",
+            )
+        ],
+        "swapped",
+    ),
     "PyTorch's batch_norm": (
-        "q1", [("    ### BEGIN SOLUTION\n",
+        "q1",
+        [
+            (
+                "    ### BEGIN SOLUTION\n",
                 "    ### BEGIN SOLUTION\n    import torch.nn.functional as F\n"
-                "    y = F.batch_norm(x, None, None, gamma, beta, True, 0.0, eps)\n")],
-        "uses `torch.nn"),
+                "    y = F.batch_norm(x, None, None, gamma, beta, True, 0.0, eps)\n",
+            )
+        ],
+        "uses `torch.nn",
+    ),
     "backward: direct path only": (
-        "q2", [(DX, "dx = gamma * inv_std * dy")], "only the direct path"),
+        "q2",
+        [(DX, "dx = gamma * inv_std * dy")],
+        "only the direct path",
+    ),
     "backward: no path through the variance": (
-        "q2", [(DX, "dx = gamma * inv_std / m * (m * dy - dbeta)")], "through the variance"),
+        "q2",
+        [(DX, "dx = gamma * inv_std / m * (m * dy - dbeta)")],
+        "through the variance",
+    ),
     "dgamma and dbeta swapped": (
-        "q2", [("return dx, dgamma, dbeta", "return dx, dbeta, dgamma")], "swapped"),
+        "q2",
+        [("return dx, dgamma, dbeta", "return dx, dbeta, dgamma")],
+        "swapped",
+    ),
     "running statistics updated in eval mode": (
-        "q3", [(EVAL_RETURN, EVAL_UPDATES)], "in eval mode the running statistics changed"),
+        "q3",
+        [(EVAL_RETURN, EVAL_UPDATES)],
+        "in eval mode the running statistics changed",
+    ),
     "training flag ignored (batch statistics in eval)": (
-        "q3", [(EVAL_BLOCK, "")], "normalized with the batch's own statistics"),
+        "q3",
+        [(EVAL_BLOCK, "")],
+        "normalized with the batch's own statistics",
+    ),
     "biased variance in the running average": (
-        "q3", [("unbiased = var * m / (m - 1)", "unbiased = var")], "averages the biased"),
+        "q3",
+        [("unbiased = var * m / (m - 1)", "unbiased = var")],
+        "averages the biased",
+    ),
     "momentum convention reversed (Keras's)": (
         "q3",
-        [("(1 - momentum) * running_mean + momentum * mean",
-          "momentum * running_mean + (1 - momentum) * mean"),
-         ("(1 - momentum) * running_var + momentum * unbiased",
-          "momentum * running_var + (1 - momentum) * unbiased")],
-        "other way round"),
+        [
+            (
+                "(1 - momentum) * running_mean + momentum * mean",
+                "momentum * running_mean + (1 - momentum) * mean",
+            ),
+            (
+                "(1 - momentum) * running_var + momentum * unbiased",
+                "momentum * running_var + (1 - momentum) * unbiased",
+            ),
+        ],
+        "other way round",
+    ),
     "fuse: divided by the variance": (
-        "q4", [("torch.sqrt(running_var + eps)", "(running_var + eps)")], "standard deviation"),
+        "q4",
+        [("torch.sqrt(running_var + eps)", "(running_var + eps)")],
+        "standard deviation",
+    ),
     "fuse: running mean not subtracted": (
-        "q4", [(FUSED_BIAS, "s * bias + beta")], "running mean is not subtracted"),
+        "q4",
+        [(FUSED_BIAS, "s * bias + beta")],
+        "running mean is not subtracted",
+    ),
     "fuse: bias not scaled": (
-        "q4", [(FUSED_BIAS, "bias - running_mean + beta")], "shifted but not scaled"),
+        "q4",
+        [(FUSED_BIAS, "bias - running_mean + beta")],
+        "shifted but not scaled",
+    ),
 }
 
 
