@@ -50,8 +50,8 @@ __all__ = [
 
 Placement = Literal["none", "before", "after"]
 
-#: The dimensions of an (N, C, H, W) tensor each normalization averages over (group norm: per
-#: group of channels, over the channels of the group and H, W).
+#: The dimensions of an (N, C, H, W) tensor that each normalization averages over; group norm
+#: works on the (N, G, C/G, H, W) view, per group of channels.
 NORM_AXES: dict[str, tuple[int, ...]] = {
     "batch": (0, 2, 3),
     "layer": (1, 2, 3),

@@ -11,7 +11,7 @@ Questions (the signatures students implement; tensors in and out):
   (weight, bias)``: fold an eval-mode batch norm into the Linear layer before it.
 
 Messages name the mistake when an answer matches a known one
-(:mod:`dlcourse.labs._lab05_checks`). See the book: Batch normalization.
+(``dlcourse.labs._lab05_checks``). See the book: Batch normalization.
 """
 
 from __future__ import annotations
