@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 FORMS = {
-    "inverted_dropout": ("p", "the drop probability p", lambda r: 1.0 - r),
+    "inverted_dropout": ("p", "the drop probability", lambda r: 1.0 - r),
     "classic_dropout": ("keep_prob", "the keep probability", lambda r: r),
 }
 

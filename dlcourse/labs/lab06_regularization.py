@@ -77,6 +77,7 @@ def reference_penalty(values: dict[str, np.ndarray], weight_decay: float) -> dic
         "biases included": 0.5 * weight_decay * sq_all,
         "no 1/2": weight_decay * sq_w,
         "L1": weight_decay * abs_w,
+        "L1 halved": 0.5 * weight_decay * abs_w,
         "no weight_decay": 0.5 * sq_w,
     }
 
@@ -86,6 +87,7 @@ PENALTY_HINTS = {
     "ending in 'weight'), not the biases",
     "no 1/2": "it is twice the expected value: the L2 penalty is λ/2 · Σ w², whose gradient is λ·w",
     "L1": "that is λ · Σ |w|, the L1 penalty: L2 sums the squares",
+    "L1 halved": "that is λ/2 · Σ |w|, half the L1 penalty: L2 sums the squares",
     "no weight_decay": "weight_decay is not applied",
 }
 
