@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.figure import Figure
@@ -26,7 +27,7 @@ from dlcourse.nn.dropout import ClassicDropout, Dropout, keep_mask
 from dlcourse.regularize import l1_penalty, l2_penalty
 from dlcourse.runtime import generator, num_threads
 from dlcourse.train import EarlyStopping, History, fit
-from dlcourse.viz import label_axes
+from dlcourse.viz import DPI, label_axes
 
 __all__ = [
     "Run",
@@ -277,11 +278,15 @@ def plot_histograms(groups: dict[str, dict[str, Tensor]], bins: int = 60) -> Fig
     Args:
         groups: panel title -> (label -> values).
         bins: number of bins over the range of all values.
+
+    Returns:
+        The figure, one axes per group, with a logarithmic count axis.
     """
     check_int("bins", bins, min=1)
     values = [t.detach().flatten().double().numpy() for g in groups.values() for t in g.values()]
     edges = np.linspace(min(v.min() for v in values), max(v.max() for v in values), bins + 1)
-    fig = Figure(figsize=(5.2 * len(groups), 3.4), layout="constrained")
+    fig = plt.figure(figsize=(5.2 * len(groups), 3.4), dpi=DPI, layout="constrained")
+    plt.close(fig)  # the caller owns it; pyplot neither keeps nor auto-displays it
     for ax, (title, group) in zip(fig.subplots(1, len(groups), squeeze=False)[0], groups.items()):
         for label, t in group.items():
             v = t.detach().flatten().double().numpy()
