@@ -7,11 +7,15 @@
 * :mod:`dlcourse.experiments.initialization` — the demos of the Weight initialization chapter;
 * :mod:`dlcourse.experiments.initialization_theory` — its second page: forward and backward
   conditions, gain, depth and learning rate of He et al.'s claim;
-* :mod:`dlcourse.experiments.batchnorm` — the demos of the Batch normalization chapter.
+* :mod:`dlcourse.experiments.batchnorm` — the demos of the Batch normalization chapter;
+* :mod:`dlcourse.experiments.regularization` — the demos of the Regularization chapter: dropout's
+  scaling and ensemble, weight penalties, early stopping.
 
 A chapter imports from its own module, e.g. ``from dlcourse.experiments.initialization import
 glorot_table``, and the claim log from ``dlcourse.experiments.claims``; the deep-stack runner
 the chapters share is :func:`dlcourse.probes.run_stack`.
 """
 
-__all__ = ["backprop", "batchnorm", "claims", "initialization", "initialization_theory"]
+__all__ = [
+    "backprop", "batchnorm", "claims", "initialization", "initialization_theory", "regularization",
+]
