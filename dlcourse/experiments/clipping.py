@@ -41,7 +41,7 @@ Clip = Literal["none", "value", "norm"]
 
 def _stack(depth: int, width: int, gain: float, seed: int, tanh: bool) -> nn.Sequential:
     g = generator(seed)
-    layers = []
+    layers: list[nn.Module] = []
     for _ in range(depth):
         layer = nn.Linear(width, width, bias=False)
         with torch.no_grad():
@@ -50,8 +50,14 @@ def _stack(depth: int, width: int, gain: float, seed: int, tanh: bool) -> nn.Seq
     return nn.Sequential(*layers)
 
 
-def stack_gradient_norms(depth: int = 50, width: int = 256, gain: float = 1.2, seed: int = 0,
-                         batch: int = 64, tanh: bool = False) -> list[float]:
+def stack_gradient_norms(
+    depth: int = 50,
+    width: int = 256,
+    gain: float = 1.2,
+    seed: int = 0,
+    batch: int = 64,
+    tanh: bool = False,
+) -> list[float]:
     r"""The norm of :math:`\partial L / \partial h_k` at the input of each layer, first layer first.
 
     Each layer is ``Linear(width, width)`` with weights :math:`N(0, \text{gain}^2/\text{width})`
@@ -78,7 +84,7 @@ def stack_gradient_norms(depth: int = 50, width: int = 256, gain: float = 1.2, s
     h.retain_grad()
     hs.append(h)
     (h @ (r / r.norm())).mean().backward()
-    return [t.grad.norm().item() for t in hs]
+    return [t.grad.norm().item() for t in hs if t.grad is not None]
 
 
 def angle_deg(a: Tensor, b: Tensor) -> float:
@@ -101,31 +107,48 @@ def clip_angles(grad: Tensor, threshold: float = 1.0) -> dict[str, float]:
     p_value.grad, p_norm.grad = by_value, by_norm
     clip_grad_value_(p_value, threshold)
     clip_grad_norm_(p_norm, threshold)
-    return {"value_angle": angle_deg(grad, by_value), "norm_angle": angle_deg(grad, by_norm),
-            "value_norm": by_value.norm().item(), "norm_norm": by_norm.norm().item()}
+    return {
+        "value_angle": angle_deg(grad, by_value),
+        "norm_angle": angle_deg(grad, by_norm),
+        "value_norm": by_value.norm().item(),
+        "norm_norm": by_norm.norm().item(),
+    }
 
 
-def deep_mlp(depth: int = 12, gain: float = 1.6, activation: str = "relu",
-             seed: int = 0) -> nn.Module:
+def deep_mlp(
+    depth: int = 12, gain: float = 1.6, activation: str = "relu", seed: int = 0
+) -> nn.Module:
     r"""An MLP 64 -> 64 x ``depth`` -> 10 with weights :math:`N(0, \text{gain}^2/n_\text{in})`.
 
     Kaiming's gain for ReLU is :math:`\sqrt 2 \approx 1.41`; a larger one makes the signal, and
     the gradients, grow with depth.
     """
-    return mlp(64, 10, width=64, depth=check_int("depth", depth, min=1), activation=activation,
-               init=lambda w, generator=None: nn.init.normal_(
-                   w, 0.0, gain / math.sqrt(w.shape[1]), generator=generator),
-               generator=generator(seed))
+    return mlp(
+        64,
+        10,
+        width=64,
+        depth=check_int("depth", depth, min=1),
+        activation=activation,
+        init=lambda w, generator=None: nn.init.normal_(
+            w, 0.0, gain / math.sqrt(w.shape[1]), generator=generator
+        ),
+        generator=generator(seed),
+    )
 
 
-def initial_gradient(depth: int = 12, gain: float = 1.6, activation: str = "relu",
-                     seed: int = 0, data: dict[str, tuple[Tensor, Tensor]] | None = None) -> Tensor:
+def initial_gradient(
+    depth: int = 12,
+    gain: float = 1.6,
+    activation: str = "relu",
+    seed: int = 0,
+    data: dict[str, tuple[Tensor, Tensor]] | None = None,
+) -> Tensor:
     """The gradient of the first minibatch (64 training digits) of :func:`deep_mlp`, flattened."""
     data = data or digits_splits()
     model = deep_mlp(depth, gain, activation, seed)
     X, y = data["train"]
     nn.functional.cross_entropy(model(X[:64]), y[:64]).backward()
-    return torch.cat([p.grad.flatten() for p in model.parameters()])
+    return torch.cat([p.grad.flatten() for p in model.parameters() if p.grad is not None])
 
 
 @dataclass
@@ -147,9 +170,17 @@ class ClipRun:
         return math.inf if self.diverged else statistics.fmean(self.step_loss[-17:])
 
 
-def train_clipped(clip: Clip = "none", threshold: float = 1.0, lr: float = 0.3, epochs: int = 5,
-                  seed: int = 0, depth: int = 12, gain: float = 1.6, activation: str = "relu",
-                  data: dict[str, tuple[Tensor, Tensor]] | None = None) -> ClipRun:
+def train_clipped(
+    clip: Clip = "none",
+    threshold: float = 1.0,
+    lr: float = 0.3,
+    epochs: int = 5,
+    seed: int = 0,
+    depth: int = 12,
+    gain: float = 1.6,
+    activation: str = "relu",
+    data: dict[str, tuple[Tensor, Tensor]] | None = None,
+) -> ClipRun:
     """Train :func:`deep_mlp` on the digits with plain SGD, clipping each gradient or not.
 
     With the defaults (12 ReLU layers, gain 1.6, rate 0.3) the first gradients are large and an
@@ -200,5 +231,6 @@ def train_clipped(clip: Clip = "none", threshold: float = 1.0, lr: float = 0.3, 
 
 
 def _norm(model: nn.Module) -> float:
-    return math.sqrt(sum(p.grad.pow(2).sum().item() for p in model.parameters()
-                         if p.grad is not None))
+    return math.sqrt(
+        sum(p.grad.pow(2).sum().item() for p in model.parameters() if p.grad is not None)
+    )

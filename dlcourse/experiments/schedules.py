@@ -79,8 +79,9 @@ def digits_splits(seed: int = 0) -> dict[str, tuple[Tensor, Tensor]]:
     return {"train": (X[train], y[train]), "valid": (X[valid], y[valid]), "test": split.test}
 
 
-def make_scheduler(name: str, optimizer: torch.optim.Optimizer, lr: float, epochs: int,
-                   steps_per_epoch: int) -> Any:
+def make_scheduler(
+    name: str, optimizer: torch.optim.Optimizer, lr: float, epochs: int, steps_per_epoch: int
+) -> Any:
     r"""The chapter's schedule ``name`` for a run of ``epochs`` epochs, or ``None`` (constant).
 
     Each is set so that a run ends about a hundred times below its peak rate: piecewise
@@ -95,20 +96,23 @@ def make_scheduler(name: str, optimizer: torch.optim.Optimizer, lr: float, epoch
         milestones = [max(1, epochs // 2), max(2, 3 * epochs // 4)]
         return sched.PiecewiseConstantLR(optimizer, milestones, 0.1, steps_per_epoch)
     if name == "plateau":
-        return sched.ReduceLROnPlateau(optimizer, factor=0.5, patience=2,
-                                       steps_per_epoch=steps_per_epoch)
+        return sched.ReduceLROnPlateau(
+            optimizer, factor=0.5, patience=2, steps_per_epoch=steps_per_epoch
+        )
     if name == "exponential":
         return sched.ExponentialDecayLR(optimizer, r=total / 2, steps_per_epoch=steps_per_epoch)
     if name == "power":
         return sched.PowerLR(optimizer, r=total / 100, c=1.0, steps_per_epoch=steps_per_epoch)
     if name == "1cycle":
-        return sched.OneCycleLR(optimizer, max_lr=lr, total_steps=total,
-                                steps_per_epoch=steps_per_epoch)
+        return sched.OneCycleLR(
+            optimizer, max_lr=lr, total_steps=total, steps_per_epoch=steps_per_epoch
+        )
     return None
 
 
-def schedule_curve(name: str, lr: float = 0.1, epochs: int = 20,
-                   steps_per_epoch: int = 17) -> tuple[list[float], list[float]]:
+def schedule_curve(
+    name: str, lr: float = 0.1, epochs: int = 20, steps_per_epoch: int = 17
+) -> tuple[list[float], list[float]]:
     """The rate and momentum at every step of schedule ``name``, without training.
 
     The plateau schedule needs a metric: here the validation loss is taken to stop improving
@@ -133,8 +137,15 @@ def schedule_curve(name: str, lr: float = 0.1, epochs: int = 20,
 
 
 def _model(seed: int) -> nn.Module:
-    return mlp(64, 10, width=64, depth=2, activation="relu", init="kaiming_normal",
-               generator=generator(seed))
+    return mlp(
+        64,
+        10,
+        width=64,
+        depth=2,
+        activation="relu",
+        init="kaiming_normal",
+        generator=generator(seed),
+    )
 
 
 def _loss_of(model: nn.Module, data: tuple[Tensor, Tensor]) -> float:
@@ -147,9 +158,15 @@ def _accuracy(model: nn.Module, data: tuple[Tensor, Tensor]) -> float:
         return (model(data[0]).argmax(1) == data[1]).float().mean().item()
 
 
-def train_scheduled(name: str, lr: float, epochs: int = 20, seed: int = 0,
-                    momentum: float = 0.9, per_epoch: bool = False,
-                    data: dict[str, tuple[Tensor, Tensor]] | None = None) -> Run:
+def train_scheduled(
+    name: str,
+    lr: float,
+    epochs: int = 20,
+    seed: int = 0,
+    momentum: float = 0.9,
+    per_epoch: bool = False,
+    data: dict[str, tuple[Tensor, Tensor]] | None = None,
+) -> Run:
     """Train the chapter's MLP with schedule ``name`` (see :func:`make_scheduler`).
 
     Args:
@@ -188,9 +205,10 @@ def train_scheduled(name: str, lr: float, epochs: int = 20, seed: int = 0,
     return run
 
 
-def _epoch(model: nn.Module, batches: Any, opt: torch.optim.Optimizer, scheduler: Any,
-           run: Run) -> list[float]:
-    losses = []
+def _epoch(
+    model: nn.Module, batches: Any, opt: torch.optim.Optimizer, scheduler: Any, run: Run
+) -> list[float]:
+    losses: list[float] = []
     for X, y in batches:
         run.lrs.append(opt.param_groups[0]["lr"])
         run.momenta.append(opt.param_groups[0]["momentum"])
@@ -208,19 +226,26 @@ def _epoch(model: nn.Module, batches: Any, opt: torch.optim.Optimizer, scheduler
     return losses
 
 
-def train_constant(lr: float, epochs: int = 10, seed: int = 0,
-                   data: dict[str, tuple[Tensor, Tensor]] | None = None) -> Run:
+def train_constant(
+    lr: float, epochs: int = 10, seed: int = 0, data: dict[str, tuple[Tensor, Tensor]] | None = None
+) -> Run:
     """Plain SGD (no momentum) at a constant rate: the lecture's loss-versus-iteration curves."""
     return train_scheduled("constant", lr, epochs, seed, momentum=0.0, data=data)
 
 
-def compare_schedules(lrs: dict[str, float], seeds: Sequence[int], epochs: int = 20,
-                      data: dict[str, tuple[Tensor, Tensor]] | None = None,
-                      per_epoch: bool = False) -> dict[str, list[Run]]:
+def compare_schedules(
+    lrs: dict[str, float],
+    seeds: Sequence[int],
+    epochs: int = 20,
+    data: dict[str, tuple[Tensor, Tensor]] | None = None,
+    per_epoch: bool = False,
+) -> dict[str, list[Run]]:
     """One :func:`train_scheduled` run per schedule (``name -> lr``) and seed."""
     data = data or digits_splits()
-    return {name: [train_scheduled(name, lr, epochs, s, data=data, per_epoch=per_epoch)
-                   for s in seeds] for name, lr in lrs.items()}
+    return {
+        name: [train_scheduled(name, lr, epochs, s, data=data, per_epoch=per_epoch) for s in seeds]
+        for name, lr in lrs.items()
+    }
 
 
 def median(runs: Sequence[Run], what: str = "final_loss") -> float:
