@@ -272,7 +272,7 @@ def plot_schedules(curves: Mapping[str, Any], momenta: Mapping[str, Any] | None 
         title: the title of the rate axes.
 
     Returns:
-        The figure: one axes (rates) or two (rates, momenta), x = 0..n-1.
+        A figure with one axes (rates) or two (rates, momenta), x = 0..n-1.
 
     See the book: Learning-rate schedules.
     """
