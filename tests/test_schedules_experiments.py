@@ -1,4 +1,4 @@
-"""Tests of the chapters' demos: dlcourse.experiments.schedules and .clipping, viz.plot_schedules."""
+"""Tests of the chapters' demos: experiments.schedules and .clipping, viz.plot_schedules."""
 
 from __future__ import annotations
 
