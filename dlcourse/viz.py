@@ -28,6 +28,7 @@ __all__ = [
     "plot_depth_profile",
     "plot_layer_histograms",
     "plot_loss_curves",
+    "plot_schedules",
 ]
 
 DPI = 100
@@ -257,3 +258,36 @@ def label_axes(ax: Any, xlabel: str, ylabel: str, title: str | None = None,
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
+
+
+def plot_schedules(curves: Mapping[str, Any], momenta: Mapping[str, Any] | None = None,
+                   logy: bool = True, title: str | None = None) -> Figure:
+    """Learning rate against step, one line per schedule, and the momentum beside it.
+
+    Args:
+        curves: label -> the learning rate at every step (a sequence of numbers).
+        momenta: label -> the momentum at every step, drawn on a second axes; ``None`` (or an
+            empty dict) draws the rates only.
+        logy: a logarithmic rate axis (decays look like straight lines or bends).
+        title: the title of the rate axes.
+
+    Returns:
+        A figure with one axes (rates) or two (rates, momenta), x = 0..n-1.
+
+    See the book: Learning-rate schedules.
+    """
+    _check_mapping("curves", curves, "label -> learning rates")
+    fig = _new_figure(11.0 if momenta else 6.4, 3.8, layout="constrained")
+    axes = fig.subplots(1, 2 if momenta else 1, squeeze=False)[0]
+    for label, lrs in curves.items():
+        y = _curve(lrs, f"curves[{label!r}]", "a sequence of learning rates",
+                   "be a non-empty 1-D sequence of learning rates")
+        axes[0].plot(np.arange(y.size), y, label=str(label))
+    label_axes(axes[0], "step", "learning rate", title, logy)
+    for label, moms in (momenta or {}).items():
+        y = _curve(moms, f"momenta[{label!r}]", "a sequence of momenta",
+                   "be a non-empty 1-D sequence of momenta")
+        axes[1].plot(np.arange(y.size), y, label=str(label))
+    if momenta:
+        label_axes(axes[1], "step", "momentum", "momentum")
+    return fig

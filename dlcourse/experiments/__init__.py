@@ -9,7 +9,9 @@
   conditions, gain, depth and learning rate of He et al.'s claim;
 * :mod:`dlcourse.experiments.batchnorm` — the demos of the Batch normalization chapter;
 * :mod:`dlcourse.experiments.regularization` — the demos of the Regularization chapter: dropout's
-  scaling and ensemble, weight penalties, early stopping.
+  scaling and ensemble, weight penalties, early stopping;
+* :mod:`dlcourse.experiments.schedules` — the demos of the Learning-rate schedules chapter;
+* :mod:`dlcourse.experiments.clipping` — the demos of the Exploding gradients and clipping chapter.
 
 A chapter imports from its own module, e.g. ``from dlcourse.experiments.initialization import
 glorot_table``, and the claim log from ``dlcourse.experiments.claims``; the deep-stack runner
@@ -17,5 +19,6 @@ the chapters share is :func:`dlcourse.probes.run_stack`.
 """
 
 __all__ = [
-    "backprop", "batchnorm", "claims", "initialization", "initialization_theory", "regularization",
+    "backprop", "batchnorm", "claims", "clipping", "initialization", "initialization_theory",
+    "regularization", "schedules",
 ]

@@ -9,6 +9,7 @@ See the book: Weight initialization; Batch normalization; Regularization.
 from dlcourse.nn.activations import ACTIVATIONS, ActivationSpec, get_activation
 from dlcourse.nn.batchnorm import BatchNorm1d, BatchNorm2d, BatchNormFunction, batch_norm
 from dlcourse.nn.builders import INIT_NAMES, InitSpec, deep_stack, init_module_, mlp, small_cnn
+from dlcourse.nn.clip import clip_grad_norm_, clip_grad_value_
 from dlcourse.nn.dropout import ClassicDropout, Dropout, classic_dropout, dropout, keep_mask
 from dlcourse.nn.fuse import fuse
 
@@ -24,6 +25,8 @@ __all__ = [
     "InitSpec",
     "batch_norm",
     "classic_dropout",
+    "clip_grad_norm_",
+    "clip_grad_value_",
     "deep_stack",
     "dropout",
     "fuse",
