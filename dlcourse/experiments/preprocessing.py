@@ -66,6 +66,7 @@ def plot_clouds(panels: Mapping[str, Tensor], limit: float = 12.0) -> Figure:
         ax.axvline(0, color="k", lw=0.6)
         ax.set(xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal", title=title)
     fig.tight_layout()
+    plt.close(fig)  # the caller owns it; pyplot does not display it a second time
     return fig
 
 
@@ -181,6 +182,7 @@ def plot_sign_paths(paths: Mapping[str, Tensor]) -> Figure:
     ax.set(xlabel="$w_1$", ylabel="$w_2$", aspect="equal")
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
+    plt.close(fig)  # the caller owns it; pyplot does not display it a second time
     return fig
 
 
@@ -248,7 +250,8 @@ def train_standardized(
 
     Float64 and one thread keep the trained weights the same on any machine to many digits.
     """
-    scaler = Standardize().fit(X_train.double())
+    scaler = Standardize()
+    scaler.fit(X_train.double())
     net = mlp(
         X_train.shape[1], 10, width=64, depth=1, generator=torch.Generator().manual_seed(seed)
     ).double()
