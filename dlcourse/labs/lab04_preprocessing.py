@@ -37,6 +37,8 @@ __all__ = [
     "LAB",
     "as_tensors",
     "channel_mistakes",
+    "check_standardize",
+    "check_whiten",
     "expect_match",
     "images",
     "pca_mistakes",
