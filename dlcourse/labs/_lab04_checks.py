@@ -56,25 +56,36 @@ def _standardize(
     return [(x - mean) / (std + eps) for x in parts]
 
 
+EPS_HINT = (
+    "eps is missing (or not the eps passed in): a feature that is constant on the training set has "
+    "std 0, and dividing by 0 gives nan or inf; divide by (std + eps)"
+)
+OWN_STATS_HINT = (
+    "each split was standardized with its own statistics: compute the mean and std on the "
+    "training set only, and apply those same numbers to the validation and test sets"
+)
+COMBINED_HINT = (
+    "the statistics were computed on all splits combined: the validation and test data must not "
+    "influence them (fit on the training set only)"
+)
+UNBIASED_HINT = (
+    "the std is the unbiased one (dividing by N - 1, torch.std's default); the lecture's np.std "
+    "divides by N: use correction=0 (or unbiased=False)"
+)
+GLOBAL_HINT = "one mean and one std for all features together: compute one per feature (dim=0)"
+
+
 def standardize_mistakes(parts: list[np.ndarray], eps: float) -> dict[str, list[np.ndarray]]:
     """The expected outputs (key ``""``) and those of known mistakes, each mapped to its hint."""
     tr = parts[0]
     with np.errstate(divide="ignore", invalid="ignore"):
         return {
             "": _standardize(parts, tr, eps),
-            "each split was standardized with its own statistics: compute the mean and std on "
-            "the training set only, and apply those same numbers to the validation and test "
-            "sets": [_standardize([x], x, eps)[0] for x in parts],
-            "the statistics were computed on all splits combined: the validation and test data "
-            "must not influence them (fit on the training set only)": _standardize(
-                parts, np.concatenate(parts), eps
-            ),
-            "the std is the unbiased one (dividing by N - 1, torch.std's default); the lecture's "
-            "np.std divides by N: use correction=0 (or unbiased=False)": _standardize(
-                parts, tr, eps, ddof=1
-            ),
-            "eps is missing: a feature that is constant on the training set has std 0, and "
-            "dividing by 0 gives nan or inf; divide by (std + eps)": _standardize(parts, tr, 0.0),
+            OWN_STATS_HINT: [_standardize([x], x, eps)[0] for x in parts],
+            COMBINED_HINT: _standardize(parts, np.concatenate(parts), eps),
+            UNBIASED_HINT: _standardize(parts, tr, eps, ddof=1),
+            EPS_HINT: _standardize(parts, tr, 0.0),
+            GLOBAL_HINT: [(x - tr.mean()) / (tr.std() + eps) for x in parts],
         }
 
 
@@ -197,6 +208,11 @@ def expect_match(
         if hint and _same(arrays, output, up_to_sign):
             raise Failure(f"{what} is wrong: {hint}")
     for i, w in enumerate(want):
+        if arrays[i].ndim == 2 and arrays[i].shape[::-1] == np.shape(w) != arrays[i].shape:
+            raise Failure(
+                f"{what}: output {i + 1} has shape {arrays[i].shape}, the transpose of the "
+                f"expected {np.shape(w)}: are the vectors stored as columns? Return them as rows"
+            )
         expect_array(parts[i], f"{what}: output {i + 1}", np.shape(w))
     bad = next(i for i in range(len(want)) if not _same([arrays[i]], [want[i]], up_to_sign))
     finite = "contains nan or inf; " if not np.isfinite(arrays[bad]).all() else ""

@@ -52,11 +52,14 @@ _TABLE: dict[str, tuple[str, list[tuple[str, str]], str]] = {
         "all splits combined",
     ),
     "eps missing": ("q1", [("/ (std + eps)", "/ std")], "eps is missing"),
-    "eps hard-coded": ("q1", [("/ (std + eps)", "/ (std + 1e-8)")], "differs from the expected"),
-    "mean of each sample instead of each feature": (
+    "eps hard-coded": ("q1", [("/ (std + eps)", "/ (std + 1e-8)")], "not the eps passed in"),
+    "one mean and std for all features": (
         "q1",
-        [("mean = X_train.mean(dim=0)", "mean = X_train.mean(dim=1, keepdim=True)")],
-        "not of each sample",
+        [
+            ("mean = X_train.mean(dim=0)", "mean = X_train.mean()"),
+            (Q1_STD, "std = X_train.std(correction=0)"),
+        ],
+        "one per feature",
     ),
     "the mean image instead of per-channel statistics": (
         "q2",
