@@ -100,7 +100,7 @@ _TABLE: dict[str, tuple[str, list[tuple[str, str]], str]] = {
     "whitening without eps": (
         "q4",
         [(Q4_Z, "Z = (X - mean) @ components.T / torch.sqrt(variances)")],
-        "eps missing",
+        "eps is missing",
     ),
     "divided by the variances": (
         "q4",
