@@ -12,7 +12,7 @@ Questions (the signatures students implement; tensors are float64):
 
 The questions do not call each other, so a wrong answer loses only its own question. Messages name
 the mistake (statistics from the wrong split, the unbiased std, a missing epsilon, ...) and never
-show code (:mod:`dlcourse.labs._lab04_checks`). See the book: Data preprocessing.
+show code (``dlcourse.labs._lab04_checks``). See the book: Data preprocessing.
 """
 
 from __future__ import annotations
