@@ -180,21 +180,24 @@ class ChannelNormalize(Preprocessor):
 
     .. math::
 
-        \mu_c = rac{1}{N H W}\sum_{i,h,w} x_{ichw}, \qquad
-        \sigma_c^2 = rac{1}{N H W}\sum_{i,h,w} (x_{ichw} - \mu_c)^2, \qquad
-        x'_{ichw} = rac{x_{ichw} - \mu_c}{s_c}
+        \mu_c = \frac{1}{N H W}\sum_{i,h,w} x_{ichw}, \qquad
+        \sigma_c^2 = \frac{1}{N H W}\sum_{i,h,w} (x_{ichw} - \mu_c)^2, \qquad
+        x'_{ichw} = \frac{x_{ichw} - \mu_c}{s_c}
 
     with :math:`s_c = \sigma_c` (:math:`s_c = 1` for a constant channel, or with
     ``with_std=False``). ``with_std=False`` is VGG's preprocessing (3 numbers for RGB),
-    the default is ResNet's (6 numbers): the same as ``torchvision.transforms.Normalize(mean_,
-    std_)`` with statistics fitted on the training images. Unlike :class:`Standardize`, every pixel
-    of a channel gets the same numbers, so images of any height and width can be transformed.
+    the default is ResNet's (6 numbers): the same as torchvision's
+    ``Normalize(mean=mean_, std=std_)`` with statistics fitted on the training images. Unlike
+    :class:`Standardize`, every pixel of a channel gets the same numbers, so images of any height
+    and width can be transformed.
 
     Args:
         with_std: divide by the per-channel std (ResNet) or not (VGG).
 
     Attributes:
-        mean_, std_, scale_: shape ``(C,)``.
+        mean_: :math:`\mu_c`, shape ``(C,)``.
+        std_: :math:`\sigma_c` (0 for a constant channel).
+        scale_: :math:`s_c`, the divisor actually used.
 
     See the book: Data preprocessing (in practice: AlexNet, VGG, ResNet).
     """
