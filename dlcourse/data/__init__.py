@@ -2,8 +2,10 @@
 
 - :func:`load_digits` — scikit-learn's 8×8 digits as a stratified, standardized train/test
   :class:`Split` (:mod:`dlcourse.data.digits`).
-- :class:`Standardize`, :class:`MinMaxScale` — scikit-learn's ``fit``/``transform`` on tensors
-  (:mod:`dlcourse.data.preprocess`).
+- :class:`Standardize`, :class:`ChannelNormalize`, :class:`MinMaxScale` — scikit-learn's
+  ``fit``/``transform`` on tensors (:mod:`dlcourse.data.preprocess`).
+- :class:`PCA`, :class:`Whiten` — principal components and PCA/ZCA whitening
+  (:mod:`dlcourse.data.pca`).
 - :func:`loader` — reproducible shuffled minibatches of ``(X, y)`` (defined here).
 
 See the book: Data preprocessing.
@@ -18,14 +20,18 @@ from torch import Tensor
 
 from dlcourse._validate import check_int, check_tensor
 from dlcourse.data.digits import Split, load_digits
-from dlcourse.data.preprocess import MinMaxScale, Preprocessor, Standardize
+from dlcourse.data.pca import PCA, Whiten
+from dlcourse.data.preprocess import ChannelNormalize, MinMaxScale, Preprocessor, Standardize
 
 __all__ = [
+    "PCA",
+    "ChannelNormalize",
     "MinMaxScale",
     "Preprocessor",
     "Split",
     "Standardize",
     "TensorLoader",
+    "Whiten",
     "load_digits",
     "loader",
 ]

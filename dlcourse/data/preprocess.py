@@ -1,4 +1,4 @@
-"""Preprocessing fitted on the training set only: standardization and min-max scaling.
+"""Preprocessing fitted on the training set only: standardization, per-channel and min-max scaling.
 
 Each preprocessor follows scikit-learn's protocol on tensors: ``fit(X_train)`` learns per-feature
 statistics, ``transform(X)`` applies them to any split, ``fit_transform`` does both on the training
@@ -6,7 +6,10 @@ set and ``inverse_transform`` undoes the mapping. The lecture's common pitfall i
 statistics on all the data: fit on the training set, then *apply* the same numbers to validation and
 test data. Features are every axis but the first, so ``X`` may be ``(N, D)`` or ``(N, C, H, W)``.
 
-Later chapters add PCA and whitening here as further :class:`Preprocessor` subclasses.
+For images ``(N, C, H, W)`` the lecture's three conventions are :class:`Standardize` with
+``with_std=False`` (subtract the mean image, AlexNet), :class:`ChannelNormalize` with
+``with_std=False`` (subtract one mean per channel, VGG) and :class:`ChannelNormalize` (per-channel
+mean and std, ResNet). PCA and whitening are in :mod:`dlcourse.data.pca`.
 
 See the book: Data preprocessing.
 """
@@ -21,7 +24,7 @@ from torch import Tensor
 
 from dlcourse._validate import check_interval, check_tensor
 
-__all__ = ["Preprocessor", "Standardize", "MinMaxScale"]
+__all__ = ["ChannelNormalize", "MinMaxScale", "Preprocessor", "Standardize"]
 
 
 class Preprocessor(ABC):
@@ -119,6 +122,15 @@ class Standardize(Preprocessor):
     training set and keeps its offset from the training constant elsewhere. Statistics are computed
     in float64 and stored in the input's dtype.
 
+    As scikit-learn's ``StandardScaler``, ``with_mean=False`` skips the centring and
+    ``with_std=False`` the division (:math:`s_j = 1`): on images ``(N, C, H, W)``,
+    ``Standardize(with_std=False)`` subtracts the *mean image* (AlexNet, :math:`C \cdot H \cdot W`
+    numbers).
+
+    Args:
+        with_mean: subtract :math:`\mu` (otherwise :math:`\mu` is stored but not used).
+        with_std: divide by :math:`s` (otherwise the divisor is 1).
+
     Attributes:
         mean_: :math:`\mu`, shape ``X.shape[1:]``.
         std_: :math:`\sigma` (0 for constant features).
@@ -131,20 +143,107 @@ class Standardize(Preprocessor):
     std_: Tensor
     scale_: Tensor
 
+    def __init__(self, with_mean: bool = True, with_std: bool = True) -> None:
+        self.with_mean, self.with_std = bool(with_mean), bool(with_std)
+
     def _fit(self, X: Tensor) -> None:
-        X64 = X.double()
-        mean = X64.mean(dim=0)
-        std = X64.std(dim=0, correction=0)
-        constant = _is_constant(std, mean)
-        self.mean_ = mean.to(X.dtype)
-        self.std_ = torch.where(constant, 0.0, std).to(X.dtype)
-        self.scale_ = torch.where(constant, 1.0, std).to(X.dtype)
+        self.mean_, self.std_, self.scale_ = _moments(X.double(), dims=(0,), dtype=X.dtype)
+        if not self.with_std:
+            self.scale_ = torch.ones_like(self.scale_)
+
+    def _center(self) -> Tensor:
+        return self.mean_ if self.with_mean else torch.zeros_like(self.mean_)
 
     def _transform(self, X: Tensor) -> Tensor:
-        return (X - self.mean_.to(X)) / self.scale_.to(X)
+        return (X - self._center().to(X)) / self.scale_.to(X)
 
     def _inverse(self, X: Tensor) -> Tensor:
-        return X * self.scale_.to(X) + self.mean_.to(X)
+        return X * self.scale_.to(X) + self._center().to(X)
+
+
+def _moments(
+    X64: Tensor, dims: tuple[int, ...], dtype: torch.dtype
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Mean, population std (0 where constant) and divisor (1 where constant) over ``dims``."""
+    mean = X64.mean(dim=dims)
+    std = X64.std(dim=dims, correction=0)
+    constant = _is_constant(std, mean)
+    return (
+        mean.to(dtype),
+        torch.where(constant, 0.0, std).to(dtype),
+        torch.where(constant, 1.0, std).to(dtype),
+    )
+
+
+class ChannelNormalize(Preprocessor):
+    r"""Per-channel mean (and std) of images ``(N, C, ...)``, over samples and pixels together.
+
+    .. math::
+
+        \mu_c = \frac{1}{N H W}\sum_{i,h,w} x_{ichw}, \qquad
+        \sigma_c^2 = \frac{1}{N H W}\sum_{i,h,w} (x_{ichw} - \mu_c)^2, \qquad
+        x'_{ichw} = \frac{x_{ichw} - \mu_c}{s_c}
+
+    with :math:`s_c = \sigma_c` (:math:`s_c = 1` for a constant channel, or with
+    ``with_std=False``). ``with_std=False`` is VGG's preprocessing (3 numbers for RGB),
+    the default is ResNet's (6 numbers): the same as torchvision's
+    ``Normalize(mean=mean_, std=std_)`` with statistics fitted on the training images. Unlike
+    :class:`Standardize`, every pixel of a channel gets the same numbers, so images of any height
+    and width can be transformed.
+
+    Args:
+        with_std: divide by the per-channel std (ResNet) or not (VGG).
+
+    Attributes:
+        mean_: :math:`\mu_c`, shape ``(C,)``.
+        std_: :math:`\sigma_c` (0 for a constant channel).
+        scale_: :math:`s_c`, the divisor actually used.
+
+    See the book: Data preprocessing (in practice: AlexNet, VGG, ResNet).
+    """
+
+    mean_: Tensor
+    std_: Tensor
+    scale_: Tensor
+
+    def __init__(self, with_std: bool = True) -> None:
+        self.with_std = bool(with_std)
+
+    def _fit(self, X: Tensor) -> None:
+        self._check_images(X, "fit")
+        dims = (0, *range(2, X.ndim))
+        self.mean_, self.std_, self.scale_ = _moments(X.double(), dims=dims, dtype=X.dtype)
+        if not self.with_std:
+            self.scale_ = torch.ones_like(self.scale_)
+
+    def _check_fitted(self, X: Tensor, method: str) -> Tensor:
+        if self.feature_shape_ is None:
+            return super()._check_fitted(X, method)  # raises: not fitted yet
+        X = self._check_input(X, method)
+        self._check_images(X, method)
+        if X.shape[1] != self.feature_shape_[0]:
+            raise ValueError(
+                f"ChannelNormalize was fitted on {self.feature_shape_[0]} channels but X has "
+                f"{X.shape[1]} (shape {tuple(X.shape)}): pass images (N, C, H, W) with the "
+                "training set's channels"
+            )
+        return X  # any height and width
+
+    def _check_images(self, X: Tensor, method: str) -> None:
+        if X.ndim < 3:
+            raise ValueError(
+                f"ChannelNormalize.{method} expects images (N, C, H, W) or (N, C, L), got shape "
+                f"{tuple(X.shape)}: use Standardize for (N, D) features"
+            )
+
+    def _view(self, stat: Tensor, X: Tensor) -> Tensor:
+        return stat.to(X).reshape(1, -1, *([1] * (X.ndim - 2)))  # (1, C, 1, 1)
+
+    def _transform(self, X: Tensor) -> Tensor:
+        return (X - self._view(self.mean_, X)) / self._view(self.scale_, X)
+
+    def _inverse(self, X: Tensor) -> Tensor:
+        return X * self._view(self.scale_, X) + self._view(self.mean_, X)
 
 
 class MinMaxScale(Preprocessor):

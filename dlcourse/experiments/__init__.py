@@ -11,7 +11,8 @@
 * :mod:`dlcourse.experiments.regularization` — the demos of the Regularization chapter: dropout's
   scaling and ensemble, weight penalties, early stopping;
 * :mod:`dlcourse.experiments.schedules` — the demos of the Learning-rate schedules chapter;
-* :mod:`dlcourse.experiments.clipping` — the demos of the Exploding gradients and clipping chapter.
+* :mod:`dlcourse.experiments.clipping` — the demos of the Exploding gradients and clipping chapter;
+* :mod:`dlcourse.experiments.preprocessing` — the demos of the Data preprocessing chapter.
 
 A chapter imports from its own module, e.g. ``from dlcourse.experiments.initialization import
 glorot_table``, and the claim log from ``dlcourse.experiments.claims``; the deep-stack runner
@@ -20,5 +21,5 @@ the chapters share is :func:`dlcourse.probes.run_stack`.
 
 __all__ = [
     "backprop", "batchnorm", "claims", "clipping", "initialization", "initialization_theory",
-    "regularization", "schedules",
+    "preprocessing", "regularization", "schedules",
 ]
