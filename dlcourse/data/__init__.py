@@ -4,6 +4,8 @@
   :class:`Split` (:mod:`dlcourse.data.digits`).
 - :class:`Standardize`, :class:`MinMaxScale` — scikit-learn's ``fit``/``transform`` on tensors
   (:mod:`dlcourse.data.preprocess`).
+- :func:`quadrants`, :func:`ring`, :func:`three_modes` — the lecture's 2-D hard cases for a
+  linear classifier (:mod:`dlcourse.data.toy`).
 - :func:`loader` — reproducible shuffled minibatches of ``(X, y)`` (defined here).
 
 See the book: Data preprocessing.
@@ -19,8 +21,10 @@ from torch import Tensor
 from dlcourse._validate import check_int, check_tensor
 from dlcourse.data.digits import Split, load_digits
 from dlcourse.data.preprocess import MinMaxScale, Preprocessor, Standardize
+from dlcourse.data.toy import HARD_CASES, quadrants, ring, three_modes
 
 __all__ = [
+    "HARD_CASES",
     "MinMaxScale",
     "Preprocessor",
     "Split",
@@ -28,6 +32,9 @@ __all__ = [
     "TensorLoader",
     "load_digits",
     "loader",
+    "quadrants",
+    "ring",
+    "three_modes",
 ]
 
 
