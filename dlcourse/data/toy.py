@@ -49,7 +49,9 @@ def quadrants(n: int = 512, seed: int = 0) -> tuple[Tensor, Tensor]:
     return X, (X[:, 0] * X[:, 1] > 0).long()
 
 
-def ring(n: int = 512, seed: int = 0, inner: float = 1.0, outer: float = 2.0) -> tuple[Tensor, Tensor]:
+def ring(
+    n: int = 512, seed: int = 0, inner: float = 1.0, outer: float = 2.0
+) -> tuple[Tensor, Tensor]:
     r"""A ring: :math:`y = 1` when :math:`\text{inner} \le \lVert x \rVert_2 \le \text{outer}`.
 
     Args:

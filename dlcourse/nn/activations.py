@@ -38,9 +38,9 @@ def get_activation(name: ActivationSpec) -> nn.Module:
     Args:
         name: one of ``"identity"``/``"linear"``/``None`` (no activation:
             :class:`torch.nn.Identity`),
-            ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"`` (slope 0.01), ``"elu"``, ``"selu"``,
-            ``"gelu"`` (case-insensitive); or a zero-argument callable returning a module, such as
-            the class ``nn.Tanh`` or ``lambda: nn.LeakyReLU(0.2)``.
+            ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"`` (slope 0.01), ``"elu"``,
+            ``"selu"``, ``"gelu"`` (case-insensitive); or a zero-argument callable returning a
+            module, such as the class ``nn.Tanh`` or ``lambda: nn.LeakyReLU(0.2)``.
 
     Returns:
         A new :class:`torch.nn.Module`; each call returns a distinct instance, so every layer of a

@@ -19,8 +19,20 @@ from torch import Tensor
 from dlcourse._validate import check_choice, check_real, check_tensor
 
 __all__ = [
-    "elu", "elu_grad", "gelu", "gelu_grad", "leaky_relu", "leaky_relu_grad", "relu", "relu_grad",
-    "selu", "selu_grad", "sigmoid", "sigmoid_grad", "tanh", "tanh_grad",
+    "elu",
+    "elu_grad",
+    "gelu",
+    "gelu_grad",
+    "leaky_relu",
+    "leaky_relu_grad",
+    "relu",
+    "relu_grad",
+    "selu",
+    "selu_grad",
+    "sigmoid",
+    "sigmoid_grad",
+    "tanh",
+    "tanh_grad",
 ]
 
 #: SELU's constants (Klambauer et al., 2017), as in :class:`torch.nn.SELU`.
@@ -96,7 +108,8 @@ def _check_slope(negative_slope: float) -> float:
             "max(a·x, x) only for a < 1. At a = 1 it is the identity, a linear unit (a stack of "
             "linear units is one linear map); for a > 1 max(a·x, x) is a·x for x > 0 and x for "
             "x < 0, a different function from x for x > 0, a·x for x < 0; a < 0 makes it |x|-like. "
-            "Typical slopes are 0.01 and 0.1")
+            "Typical slopes are 0.01 and 0.1"
+        )
     return slope
 
 
@@ -151,9 +164,9 @@ def elu_grad(x: Tensor, alpha: float = 1.0) -> Tensor:
 
 
 def selu(x: Tensor) -> Tensor:
-    r"""The scaled ELU :math:`\lambda\,\mathrm{ELU}_\alpha(x)`, :math:`\lambda \approx 1.0507`,
-    :math:`\alpha \approx 1.6733`.
+    r"""The scaled ELU :math:`\lambda\,\mathrm{ELU}_\alpha(x)`, :math:`\lambda \approx 1.0507`.
 
+    Here :math:`\alpha \approx 1.6733`.
     Klambauer et al. (2017) chose the constants so that, with LeCun-normal weights, activations
     keep mean 0 and variance 1 from layer to layer.
 

@@ -30,57 +30,67 @@ class _Elementwise(torch.autograd.Function):
     """``y = f(x)`` forward, ``dL/dx = f'(x) · dL/dy`` backward, with the given ``f`` and ``f'``."""
 
     @staticmethod
-    def forward(ctx: Any, x: Tensor, f: Fn, df: Fn) -> Tensor:  # type: ignore[override]
+    def forward(ctx: Any, x: Tensor, f: Fn, df: Fn) -> Tensor:
         ctx.save_for_backward(x)
         ctx.df = df
         return f(x)
 
     @staticmethod
-    def backward(ctx: Any, grad_output: Tensor) -> tuple[Tensor, None, None]:  # type: ignore[override]
+    def backward(ctx: Any, grad_output: Tensor) -> tuple[Tensor, None, None]:
         (x,) = ctx.saved_tensors
         return grad_output * ctx.df(x), None, None
 
 
 class _Activation(nn.Module):
-    """An elementwise activation: subclasses define ``f`` and ``df``."""
+    """An elementwise activation: subclasses define ``_f`` (function) and ``_df`` (derivative)."""
 
-    def f(self, x: Tensor) -> Tensor:
+    def _f(self, x: Tensor) -> Tensor:
         raise NotImplementedError
 
-    def df(self, x: Tensor) -> Tensor:
+    def _df(self, x: Tensor) -> Tensor:
         raise NotImplementedError
 
     def forward(self, x: Tensor) -> Tensor:
-        return _Elementwise.apply(x, self.f, self.df)
+        """Apply the activation elementwise; its backward pass multiplies by the derivative."""
+        return _Elementwise.apply(x, self._f, self._df)
 
 
 class Sigmoid(_Activation):
-    r""":math:`\sigma(x) = 1/(1+e^{-x})`, backward :math:`\sigma(1-\sigma)`. See the book: Activation functions."""
+    r""":math:`\sigma(x) = 1/(1+e^{-x})`, backward :math:`\sigma(1-\sigma)`.
 
-    def f(self, x: Tensor) -> Tensor:
+    See the book: Activation functions.
+    """
+
+    def _f(self, x: Tensor) -> Tensor:
         return F.sigmoid(x)
 
-    def df(self, x: Tensor) -> Tensor:
+    def _df(self, x: Tensor) -> Tensor:
         return F.sigmoid_grad(x)
 
 
 class Tanh(_Activation):
-    r""":math:`\tanh x`, backward :math:`1 - \tanh^2 x`. See the book: Activation functions."""
+    r""":math:`\tanh x`, backward :math:`1 - \tanh^2 x`.
 
-    def f(self, x: Tensor) -> Tensor:
+    See the book: Activation functions.
+    """
+
+    def _f(self, x: Tensor) -> Tensor:
         return F.tanh(x)
 
-    def df(self, x: Tensor) -> Tensor:
+    def _df(self, x: Tensor) -> Tensor:
         return F.tanh_grad(x)
 
 
 class ReLU(_Activation):
-    r""":math:`\max(0, x)`, backward 1 for :math:`x > 0`. See the book: Activation functions."""
+    r""":math:`\max(0, x)`, backward 1 for :math:`x > 0`.
 
-    def f(self, x: Tensor) -> Tensor:
+    See the book: Activation functions.
+    """
+
+    def _f(self, x: Tensor) -> Tensor:
         return F.relu(x)
 
-    def df(self, x: Tensor) -> Tensor:
+    def _df(self, x: Tensor) -> Tensor:
         return F.relu_grad(x)
 
 
@@ -95,64 +105,76 @@ class LeakyReLU(_Activation):
         F.leaky_relu(torch.zeros(1), negative_slope)  # validates the slope now, not at forward
         self.negative_slope = float(negative_slope)
 
-    def f(self, x: Tensor) -> Tensor:
+    def _f(self, x: Tensor) -> Tensor:
         return F.leaky_relu(x, self.negative_slope)
 
-    def df(self, x: Tensor) -> Tensor:
+    def _df(self, x: Tensor) -> Tensor:
         return F.leaky_relu_grad(x, self.negative_slope)
 
     def extra_repr(self) -> str:
+        """The arguments shown by ``repr``."""
         return f"negative_slope={self.negative_slope}"
 
 
 class ELU(_Activation):
-    r""":math:`x` for :math:`x>0`, :math:`\alpha(e^x-1)` below. See the book: Activation functions."""
+    r""":math:`x` for :math:`x>0`, :math:`\alpha(e^x-1)` below.
+
+    See the book: Activation functions.
+    """
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
         F.elu(torch.zeros(1), alpha)  # validates alpha
         self.alpha = float(alpha)
 
-    def f(self, x: Tensor) -> Tensor:
+    def _f(self, x: Tensor) -> Tensor:
         return F.elu(x, self.alpha)
 
-    def df(self, x: Tensor) -> Tensor:
+    def _df(self, x: Tensor) -> Tensor:
         return F.elu_grad(x, self.alpha)
 
     def extra_repr(self) -> str:
+        """The arguments shown by ``repr``."""
         return f"alpha={self.alpha}"
 
 
 class SELU(_Activation):
-    r""":math:`\lambda\,\mathrm{ELU}_\alpha(x)`, Klambauer et al. See the book: Activation functions."""
+    r""":math:`\lambda\,\mathrm{ELU}_\alpha(x)`, Klambauer et al.
 
-    def f(self, x: Tensor) -> Tensor:
+    See the book: Activation functions.
+    """
+
+    def _f(self, x: Tensor) -> Tensor:
         return F.selu(x)
 
-    def df(self, x: Tensor) -> Tensor:
+    def _df(self, x: Tensor) -> Tensor:
         return F.selu_grad(x)
 
 
 class GELU(_Activation):
-    r""":math:`x\,\Phi(x)` (``approximate="none"`` or ``"tanh"``). See the book: Activation functions."""
+    r""":math:`x\,\Phi(x)` (``approximate="none"`` or ``"tanh"``).
+
+    See the book: Activation functions.
+    """
 
     def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         F.gelu(torch.zeros(1), approximate)  # validates approximate
         self.approximate = approximate
 
-    def f(self, x: Tensor) -> Tensor:
+    def _f(self, x: Tensor) -> Tensor:
         return F.gelu(x, self.approximate)
 
-    def df(self, x: Tensor) -> Tensor:
+    def _df(self, x: Tensor) -> Tensor:
         return F.gelu_grad(x, self.approximate)
 
     def extra_repr(self) -> str:
+        """The arguments shown by ``repr``."""
         return f"approximate={self.approximate!r}"
 
 
 class Maxout(nn.Module):
-    r"""Maxout units: :math:`y_i = \max_{j=1..k} \big(W_{ij} x + b_{ij}\big)`, ``pieces`` :math:`= k`.
+    r"""Maxout units: :math:`y_i = \max_{j=1..k} \big(W_{ij} x + b_{ij}\big)` with ``pieces`` = k.
 
     Goodfellow et al. (2013). Each output unit owns :math:`k` affine pieces and outputs the largest,
     a convex piecewise-linear function of :math:`x` that it learns. ReLU is the special case
@@ -172,8 +194,9 @@ class Maxout(nn.Module):
     See the book: Activation functions.
     """
 
-    def __init__(self, in_features: int, out_features: int, pieces: int = 2,
-                 bias: bool = True) -> None:
+    def __init__(
+        self, in_features: int, out_features: int, pieces: int = 2, bias: bool = True
+    ) -> None:
         super().__init__()
         check_int("in_features", in_features, min=1)
         check_int("out_features", out_features, min=1)
@@ -182,9 +205,14 @@ class Maxout(nn.Module):
         self.linear = nn.Linear(in_features, out_features * pieces, bias=bias)
 
     def forward(self, x: Tensor) -> Tensor:
+        """``(..., in_features) -> (..., out_features)``: the largest piece of each unit."""
         z = self.linear(x)  # (..., out * k)
         z = z.view(*z.shape[:-1], self.out_features, self.pieces)  # (..., out, k)
         return z.amax(dim=-1)  # (..., out)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, pieces={self.pieces}"
+        """The arguments shown by ``repr``."""
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"pieces={self.pieces}"
+        )

@@ -24,6 +24,7 @@ from dlcourse.probes.stats import (
 )
 
 __all__ = [
-    "ActivationStats", "DeadUnits", "dead_units", "local_derivative", "LayerStats", "StackRun", "run_stack", "select_modules", "snapshot",
+    "ActivationStats", "DeadUnits", "dead_units", "local_derivative",
+    "LayerStats", "StackRun", "run_stack", "select_modules", "snapshot",
     "stack_output", "update_to_data_ratio",
 ]

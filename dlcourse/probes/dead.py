@@ -96,23 +96,32 @@ def dead_units(model: nn.Module, X: Tensor, batch_size: int = 256) -> list[DeadU
     check_module("model", model)
     check_tensor("X", X, floating=True)
     check_int("batch_size", batch_size, min=1)
-    chosen = [(n or "(model)", m) for n, m in model.named_modules() if _kind(m) is not None
-              and next(m.children(), None) is None and next(m.parameters(), None) is None]
+    chosen = [
+        (n or "(model)", m)
+        for n, m in model.named_modules()
+        if _kind(m) is not None
+        and next(m.children(), None) is None
+        and next(m.parameters(), None) is None
+    ]
     if not chosen:
-        raise ValueError(f"model has no activation module ({type(model).__name__}): dead units "
-                         "are found by hooking nn.ReLU-like modules, not functional calls")
+        raise ValueError(
+            f"model has no activation module ({type(model).__name__}): dead units "
+            "are found by hooking nn.ReLU-like modules, not functional calls"
+        )
     alive: dict[str, Tensor] = {}
 
     def hook(name: str, module: nn.Module, args: tuple, output: Tensor) -> None:
         now = _alive_units(local_derivative(module, args[0]))
         alive[name] = now if name not in alive else alive[name] | now
 
-    handles = [m.register_forward_hook(lambda mod, a, o, n=n: hook(n, mod, a, o)) for n, m in chosen]
+    handles = [
+        m.register_forward_hook(lambda mod, a, o, n=n: hook(n, mod, a, o)) for n, m in chosen
+    ]
     was_training = model.training
     model.eval()
     try:
         for start in range(0, len(X), batch_size):
-            model(X[start:start + batch_size])
+            model(X[start : start + batch_size])
     finally:
         model.train(was_training)
         for handle in handles:
