@@ -300,13 +300,14 @@ def inactive_units(model: nn.Module, X: Tensor) -> list[int]:
 
 @dataclass
 class DyingRun:
-    """Inactive units per layer at three moments of :func:`dying_run`, and the final error."""
+    """Inactive units per layer at three moments of :func:`dying_run`, the final error and model."""
 
     activation: str
     at_init: list[int]
     after_kick: list[int]
     after_recovery: list[int]
     error: float
+    model: nn.Module
 
 
 def dying_run(
@@ -339,7 +340,7 @@ def dying_run(
         opt.step()
     kicked = inactive_units(model, X)
     run = train_classifier(activation, (X, y), epochs=epochs, lr=lr, seed=seed, model=model)
-    return DyingRun(activation, before, kicked, inactive_units(model, X), run.error[-1])
+    return DyingRun(activation, before, kicked, inactive_units(model, X), run.error[-1], model)
 
 
 def fit_boundary(
