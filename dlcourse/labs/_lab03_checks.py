@@ -58,7 +58,9 @@ def tanh_mistakes() -> dict[str, Ref]:
     return {
         "the square is missing: tanh'(x) = 1 − tanh²(x)": lambda x: 1 - np.tanh(x),
         "that is tanh²(x); the derivative is 1 − tanh²(x)": lambda x: np.tanh(x) ** 2,
-        "that is σ(x)(1 − σ(x)), the sigmoid's derivative": lambda x: _sigmoid(x) * (1 - _sigmoid(x)),
+        "that is σ(x)(1 − σ(x)), the sigmoid's derivative": lambda x: (
+            _sigmoid(x) * (1 - _sigmoid(x))
+        ),
     }
 
 
@@ -71,9 +73,7 @@ def leaky_mistakes(a: float) -> dict[str, Ref]:
         "negative inputs give 0: that is ReLU; leaky ReLU keeps a·x there": (
             lambda x: np.maximum(x, 0.0)
         ),
-        "negative_slope is ignored (0.01 used instead)": (
-            lambda x: np.where(x > 0, x, 0.01 * x)
-        ),
+        "negative_slope is ignored (0.01 used instead)": (lambda x: np.where(x > 0, x, 0.01 * x)),
         "negative inputs give a derivative of 0: that is ReLU's; leaky ReLU's is a there": (
             lambda x: (x > 0).astype(float)
         ),
@@ -104,22 +104,36 @@ def elu_mistakes(alpha: float) -> dict[str, Ref]:
     }
 
 
-def expect_values(student: Any, name: str, want: Ref, mistakes: Mapping[str, Ref],
-                  x: np.ndarray = POINTS, **kwargs: Any) -> None:
-    """Call ``name(tensor(x), **kwargs)`` and compare it with ``want(x)``, naming a known mistake."""
+def expect_values(
+    student: Any,
+    name: str,
+    want: Ref,
+    mistakes: Mapping[str, Ref],
+    x: np.ndarray = POINTS,
+    **kwargs: Any,
+) -> None:
+    """Compare ``name(tensor(x), **kwargs)`` with ``want(x)``, naming a known mistake."""
     got = expect_array(student.call(name, tensor(x, "float64"), **kwargs), f"{name}(x)", x.shape)
     ref = want(x)
     if np.allclose(got, ref, rtol=1e-6, atol=1e-9):
         return
     args = "".join(f", {k}={v!r}" for k, v in kwargs.items())
-    hint = next((h for h, f in mistakes.items() if np.allclose(got, f(x), rtol=1e-6, atol=1e-9)), "")
+    hint = next(
+        (h for h, f in mistakes.items() if np.allclose(got, f(x), rtol=1e-6, atol=1e-9)), ""
+    )
     worst = int(np.argmax(np.abs(got - ref)))
-    expect(False, (f"{name}(x{args}) at x = {fmt(x[worst])} gave {fmt(got[worst])}, expected "
-                   f"{fmt(ref[worst])}" + (f": {hint}" if hint else "")))
+    expect(
+        False,
+        (
+            f"{name}(x{args}) at x = {fmt(x[worst])} gave {fmt(got[worst])}, expected "
+            f"{fmt(ref[worst])}" + (f": {hint}" if hint else "")
+        ),
+    )
 
 
-def dead_reference(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray],
-                   X: np.ndarray) -> list[int]:
+def dead_reference(
+    weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], X: np.ndarray
+) -> list[int]:
     """Per ReLU layer, the units whose pre-activation is <= 0 for every row of ``X``."""
     h, counts = X, []
     for W, b in zip(weights, biases):
@@ -129,25 +143,44 @@ def dead_reference(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray],
     return counts
 
 
-def expect_dead(student: Any, weights: Sequence[np.ndarray], biases: Sequence[np.ndarray],
-                X: np.ndarray, what: str, hints: Mapping[str, list[int]] | None = None) -> None:
+def expect_dead(
+    student: Any,
+    weights: Sequence[np.ndarray],
+    biases: Sequence[np.ndarray],
+    X: np.ndarray,
+    what: str,
+    hints: Mapping[str, list[int]] | None = None,
+) -> None:
     """Compare ``dead_units(weights, biases, X)`` with :func:`dead_reference`."""
-    got = student.call("dead_units", [tensor(W, "float64") for W in weights],
-                       [tensor(b, "float64") for b in biases], tensor(X, "float64"))
+    got = student.call(
+        "dead_units",
+        [tensor(W, "float64") for W in weights],
+        [tensor(b, "float64") for b in biases],
+        tensor(X, "float64"),
+    )
     want = dead_reference(weights, biases, X)
-    expect(isinstance(got, list) and len(got) == len(want),
-           f"dead_units should return a list with one count per layer ({len(want)} layers); "
-           f"it returned {got!r}")
+    expect(
+        isinstance(got, list) and len(got) == len(want),
+        f"dead_units should return a list with one count per layer ({len(want)} layers); "
+        f"it returned {got!r}",
+    )
     got = [int(round(float(np.asarray(g)))) for g in got]
     if got == want:
         return
     hint = next((h for h, v in (hints or {}).items() if v == got and v != want), "")
-    expect(False, f"dead_units gave {got} for {what}, expected {want}" + (f": {hint}" if hint else ""))
+    expect(
+        False, f"dead_units gave {got} for {what}, expected {want}" + (f": {hint}" if hint else "")
+    )
 
 
-def _counts(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], X: np.ndarray,
-            dead: Callable[[np.ndarray], np.ndarray], relu: bool = True,
-            bias: bool = True) -> list[int]:
+def _counts(
+    weights: Sequence[np.ndarray],
+    biases: Sequence[np.ndarray],
+    X: np.ndarray,
+    dead: Callable[[np.ndarray], np.ndarray],
+    relu: bool = True,
+    bias: bool = True,
+) -> list[int]:
     h, counts = X, []
     for W, b in zip(weights, biases):
         z = h @ W.T + (b if bias else 0.0)
@@ -156,10 +189,17 @@ def _counts(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], X: np.n
     return counts
 
 
-def dead_hints(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray],
-               X: np.ndarray) -> dict[str, list[int]]:
-    """What the known mistakes of ``dead_units`` return on this net -> their hints."""
+def dead_hints(
+    weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], X: np.ndarray
+) -> dict[str, list[int]]:
+    """What the known mistakes of ``dead_units`` return on this net -> their hints.
+
+    The first match wins: the minibatch mistake is tried before the "some example" one, which
+    gives the same counts on a net whose only firing example comes last.
+    """
     return {
+        "judged on the first 32 examples only: a unit is dead only if it never fires on the "
+        "whole data set": dead_reference(weights, biases, X[:32]),
         "a unit is dead only if it is inactive on *every* example; this counts units inactive on "
         "some example": _counts(weights, biases, X, lambda z: (z <= 0).any(axis=0)),
         "a pre-activation of exactly 0 is inactive too (ReLU'(0) = 0): use <= 0, not < 0": (
@@ -174,6 +214,4 @@ def dead_hints(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray],
         "that counts the units that are alive, not the dead ones": (
             _counts(weights, biases, X, lambda z: (z > 0).any(axis=0))
         ),
-        "judged on the first 32 examples only: a unit is dead only if it never fires on the "
-        "whole data set": dead_reference(weights, biases, X[:32]),
     }

@@ -53,10 +53,13 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def random_net(seed: int = 0, sizes: tuple[int, ...] = (4, 8, 6), n: int = 200,
-               kill: tuple[int, ...] = (1, 5)) -> tuple[list, list, np.ndarray]:
-    """A seeded ReLU MLP (``sizes``), data ``X`` of ``n`` rows, and units ``kill`` of layer 1
-    given a bias of -50 (dead)."""
+def random_net(
+    seed: int = 0, sizes: tuple[int, ...] = (4, 8, 6), n: int = 200, kill: tuple[int, ...] = (1, 5)
+) -> tuple[list, list, np.ndarray]:
+    """A seeded ReLU MLP of layer ``sizes`` and data ``X`` of ``n`` rows.
+
+    The units ``kill`` of the first layer get a bias of -50, so they are dead.
+    """
     rng = np.random.default_rng(seed)
     weights = [rng.normal(size=(o, i)) / np.sqrt(i) for i, o in zip(sizes, sizes[1:])]
     biases = [rng.normal(size=o) * 0.1 for o in sizes[1:]]
@@ -81,8 +84,9 @@ def sigmoid_values(student):
 
 @LAB.test("q1")
 def sigmoid_derivative(student):
-    expect_values(student, "sigmoid_grad", lambda x: _sigmoid(x) * (1 - _sigmoid(x)),
-                  sigmoid_mistakes())
+    expect_values(
+        student, "sigmoid_grad", lambda x: _sigmoid(x) * (1 - _sigmoid(x)), sigmoid_mistakes()
+    )
 
 
 @LAB.test("q1")
@@ -96,22 +100,33 @@ def tanh_derivative(student):
 @LAB.test("q2")
 def leaky_relu_values(student):
     a = 0.2
-    expect_values(student, "leaky_relu", lambda x: np.where(x > 0, x, a * x), leaky_mistakes(a),
-                  negative_slope=a)
+    expect_values(
+        student,
+        "leaky_relu",
+        lambda x: np.where(x > 0, x, a * x),
+        leaky_mistakes(a),
+        negative_slope=a,
+    )
 
 
 @LAB.test("q2")
 def leaky_relu_derivative(student):
     a = 0.2
-    expect_values(student, "leaky_relu_grad", lambda x: np.where(x > 0, 1.0, a),
-                  leaky_mistakes(a), negative_slope=a)
+    expect_values(
+        student,
+        "leaky_relu_grad",
+        lambda x: np.where(x > 0, 1.0, a),
+        leaky_mistakes(a),
+        negative_slope=a,
+    )
 
 
 @LAB.test("q2")
 def leaky_relu_rejects_slope_one(student):
-    why = (" for negative_slope=1.0: max(a·x, x) with a = 1 is the identity, a linear unit")
-    expect_raises(student, "ValueError", "leaky_relu", tensor(POINTS, "float64"),
-                  negative_slope=1.0, why=why)
+    why = " for negative_slope=1.0: max(a·x, x) with a = 1 is the identity, a linear unit"
+    expect_raises(
+        student, "ValueError", "leaky_relu", tensor(POINTS, "float64"), negative_slope=1.0, why=why
+    )
 
 
 # ---------------------------------------------------------------- q3: ELU
@@ -120,15 +135,25 @@ def leaky_relu_rejects_slope_one(student):
 @LAB.test("q3")
 def elu_values(student):
     alpha = 2.0
-    expect_values(student, "elu", lambda x: np.where(x > 0, x, alpha * np.expm1(x)),
-                  elu_mistakes(alpha), alpha=alpha)
+    expect_values(
+        student,
+        "elu",
+        lambda x: np.where(x > 0, x, alpha * np.expm1(x)),
+        elu_mistakes(alpha),
+        alpha=alpha,
+    )
 
 
 @LAB.test("q3")
 def elu_derivative(student):
     alpha = 2.0
-    expect_values(student, "elu_grad", lambda x: np.where(x > 0, 1.0, alpha * np.exp(x)),
-                  elu_mistakes(alpha), alpha=alpha)
+    expect_values(
+        student,
+        "elu_grad",
+        lambda x: np.where(x > 0, 1.0, alpha * np.exp(x)),
+        elu_mistakes(alpha),
+        alpha=alpha,
+    )
 
 
 # ---------------------------------------------------------------- q4: dead units
@@ -137,13 +162,24 @@ def elu_derivative(student):
 @LAB.test("q4")
 def dead_units_of_a_small_net(student):
     weights, biases, X = random_net(seed=0)
-    expect_dead(student, weights, biases, X, "a 4 -> 8 -> 6 ReLU net on 200 examples",
-                dead_hints(weights, biases, X))
+    expect_dead(
+        student,
+        weights,
+        biases,
+        X,
+        "a 4 -> 8 -> 6 ReLU net on 200 examples",
+        dead_hints(weights, biases, X),
+    )
 
 
 @LAB.test("q4")
 def dead_units_over_the_whole_set(student):
     weights, biases, X = late_firing_net()
-    expect_dead(student, weights, biases, X,
-                "2 units on 300 examples, unit 0 firing only on the last example",
-                dead_hints(weights, biases, X))
+    expect_dead(
+        student,
+        weights,
+        biases,
+        X,
+        "2 units on 300 examples, unit 0 firing only on the last example",
+        dead_hints(weights, biases, X),
+    )
