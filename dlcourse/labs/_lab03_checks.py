@@ -177,7 +177,7 @@ def _counts(
     weights: Sequence[np.ndarray],
     biases: Sequence[np.ndarray],
     X: np.ndarray,
-    dead: Callable[[np.ndarray], np.ndarray],
+    dead: Callable[[np.ndarray], Any],
     relu: bool = True,
     bias: bool = True,
 ) -> list[int]:
