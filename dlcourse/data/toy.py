@@ -20,7 +20,7 @@ from torch import Tensor
 
 from dlcourse._validate import check_int, check_real
 
-__all__ = ["HARD_CASES", "quadrants", "ring", "three_modes"]
+__all__ = ["HARD_CASES", "MODE_CENTRES", "quadrants", "ring", "three_modes"]
 
 #: The three modes' centres (class 1 within ``radius`` of one of them).
 MODE_CENTRES = ((-1.5, -1.0), (1.5, -1.0), (0.0, 1.6))
