@@ -10,7 +10,7 @@ Questions (the signatures students implement):
   pre-activation is ``<= 0`` for every row of the data set ``X``.
 
 Messages name the formula and the likely mistake, never the code (hints in
-:mod:`dlcourse.labs._lab03_checks`). See the book: Activation functions.
+``dlcourse.labs._lab03_checks``). See the book: Activation functions.
 """
 
 from __future__ import annotations
