@@ -222,3 +222,10 @@ def test_gradient_figure_and_explorer():
     assert "image/png" in box._repr_mimebundle_()
     with pytest.raises(ValueError, match="activation"):
         gradient_figure("softmax")
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "tanh", "elu", "selu", "gelu"])
+def test_autograd_through_our_functions_agrees_with_their_derivative(name):
+    ours, d_ours, _ = CASES[name]
+    x = torch.tensor([-40.0, -2.0, 0.0, 0.5, 40.0], dtype=torch.float64)
+    torch.testing.assert_close(torch_derivative(ours, x), d_ours(x), rtol=1e-12, atol=1e-14)

@@ -49,8 +49,9 @@ def sigmoid(x: Tensor) -> Tensor:
     See the book: Activation functions.
     """
     check_tensor("x", x, floating=True)
-    e = torch.exp(-x.abs())  # in (0, 1]: never overflows
-    return torch.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    # exp of a non-positive number never overflows; clamp (not abs) keeps autograd right at 0
+    e_pos, e_neg = torch.exp(-x.clamp(min=0.0)), torch.exp(x.clamp(max=0.0))
+    return torch.where(x >= 0, 1.0 / (1.0 + e_pos), e_neg / (1.0 + e_neg))
 
 
 def sigmoid_grad(x: Tensor) -> Tensor:
