@@ -155,7 +155,7 @@ def _grad(t: Tensor) -> Tensor:
 
 @dataclass
 class PositiveInputDemo:
-    r"""One unit :math:`\hat y = w^\\top x`, two weights, inputs all positive or centred."""
+    r"""One unit :math:`\hat y = w^\top x`, two weights, inputs all positive or centred."""
 
     condition: float
     gd_steps: int
