@@ -11,7 +11,11 @@ saved widget shows its controls and the figure of the initial settings. For ever
 PNG of the current figure into the same output, beside the widget view: a viewer that cannot draw
 the widget shows the picture instead.
 
-See the book: Weight initialization.
+:func:`gradient_explorer` does the same for activation functions: pick the activation, the
+depth and the scale of the input, and see the weight gradient's size layer by layer
+(:func:`gradient_figure`, from :func:`dlcourse.experiments.activations.gradient_profile`).
+
+See the book: Weight initialization; Activation functions.
 """
 
 from __future__ import annotations
@@ -29,8 +33,18 @@ from dlcourse.probes.stack import run_stack
 from dlcourse.probes.stats import ActivationStats
 from dlcourse.viz import plot_layer_histograms
 
-__all__ = ["ACTIVATION_CHOICES", "SCHEMES", "STATIC_GRID", "explorer_figure", "explorer_stats",
-           "init_explorer", "scheme_std"]
+__all__ = [
+    "ACTIVATION_CHOICES",
+    "GRADIENT_GRID",
+    "SCHEMES",
+    "STATIC_GRID",
+    "explorer_figure",
+    "explorer_stats",
+    "gradient_explorer",
+    "gradient_figure",
+    "init_explorer",
+    "scheme_std",
+]
 
 SCHEMES = ("normal(σ)", "xavier", "kaiming", "lecun")
 ACTIVATION_CHOICES = ("tanh", "relu", "sigmoid", "identity")
@@ -221,3 +235,92 @@ def _explorer_class() -> type:
             return bundle
 
     return Explorer
+
+
+_GRADIENT_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu")
+
+#: The settings the static book precomputes for :func:`gradient_figure` (the chapter's suggested
+#: tour: every activation, shallow and deep, inputs of std 1 and 30).
+GRADIENT_GRID: dict[str, list] = {
+    "activation": list(_GRADIENT_ACTIVATIONS),
+    "depth": [10, 20],
+    "input_scale": [1.0, 30.0],
+}
+
+
+def gradient_figure(activation: str = "sigmoid", depth: int = 10, input_scale: float = 1.0,
+                    width: int = 128, seed: int = 0) -> Figure:
+    """The gradient explorer's picture: the weight-gradient std of each layer, on a log scale.
+
+    Args:
+        activation: one of ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``, ``"elu"``,
+            ``"selu"``, ``"gelu"``.
+        depth: the number of hidden layers (>= 1).
+        input_scale: the std of the inputs (> 0); large values saturate sigmoid and tanh.
+        width: units per layer.
+        seed: seeds the weights, the inputs and the gradient fed in at the top.
+
+    Returns:
+        A figure with one axis; layer 1 is the input side.
+
+    See the book: Activation functions.
+    """
+    from dlcourse.experiments.activations import gradient_profile
+    from dlcourse.viz import label_axes
+
+    check_choice("activation", activation, _GRADIENT_ACTIVATIONS)
+    stds = gradient_profile(activation, depth=depth, width=width, input_scale=input_scale,
+                            batch=64, seed=seed)
+    fig = Figure(figsize=(6, 3), layout="constrained")
+    ax = fig.subplots()
+    ax.semilogy(range(1, depth + 1), [max(s, 1e-30) for s in stds], "o-", label=activation)
+    label_axes(ax, "layer (1 = input side)", "std of dL/dW",
+               f"{activation}, input std {input_scale:.3g}, {depth} layers of {width}")
+    return fig
+
+
+def gradient_explorer(activation: str = "sigmoid", depth: int = 10, input_scale: float = 1.0,
+                      static: bool = True) -> Any:
+    """An ipywidgets explorer: activation, depth, input scale -> per-layer gradient.
+
+    Controls: ``activation`` (Dropdown), ``depth`` (IntSlider 1 to 20) and ``input scale``
+    (FloatLogSlider 0.01 to 100). Each change redraws :func:`gradient_figure`.
+
+    Args:
+        activation: the initial activation, as in :func:`gradient_figure`.
+        depth: the initial depth, as in :func:`gradient_figure`.
+        input_scale: the initial input std, as in :func:`gradient_figure`.
+        static: add a PNG of the current figure for viewers without widgets (as
+            :func:`init_explorer`).
+
+    Returns:
+        The ``ipywidgets.VBox``, with ``controls`` and ``output`` as in :func:`init_explorer`.
+
+    See the book: Activation functions.
+    """
+    import ipywidgets as W
+
+    check_choice("activation", activation, _GRADIENT_ACTIVATIONS)
+    check_int("depth", depth, min=1)
+    check_positive_float("input_scale", input_scale)
+    controls = {
+        "activation": W.Dropdown(options=_GRADIENT_ACTIVATIONS, value=activation,
+                                 description="activation"),
+        "depth": W.IntSlider(value=depth, min=1, max=max(_MAX_DEPTH, depth), description="depth"),
+        "input_scale": W.FloatLogSlider(value=input_scale, base=10, min=-2, max=2, step=0.1,
+                                        description="input std", readout_format=".3g"),
+    }
+    output = W.Output()
+    box = _explorer_class()([W.HBox([controls["activation"], controls["depth"]]),
+                             controls["input_scale"], output])
+    box.controls, box.output, box.static = controls, output, static
+
+    def redraw(change: Any = None) -> None:
+        settings = {key: control.value for key, control in controls.items()}
+        box.png = _png(gradient_figure(**settings))
+        output.outputs = (_display_output(box.png),)
+
+    redraw()
+    for control in controls.values():
+        control.observe(redraw, names="value")
+    return box

@@ -6,6 +6,8 @@
   ``fit``/``transform`` on tensors (:mod:`dlcourse.data.preprocess`).
 - :class:`PCA`, :class:`Whiten` — principal components and PCA/ZCA whitening
   (:mod:`dlcourse.data.pca`).
+- :func:`quadrants`, :func:`ring`, :func:`three_modes` — the lecture's 2-D hard cases for a
+  linear classifier (:mod:`dlcourse.data.toy`).
 - :func:`loader` — reproducible shuffled minibatches of ``(X, y)`` (defined here).
 
 See the book: Data preprocessing.
@@ -24,9 +26,10 @@ from dlcourse.data.pca import PCA, Whiten
 from dlcourse.data.preprocess import ChannelNormalize, MinMaxScale, Preprocessor, Standardize
 
 __all__ = [
-    "PCA",
     "ChannelNormalize",
+    "HARD_CASES",
     "MinMaxScale",
+    "PCA",
     "Preprocessor",
     "Split",
     "Standardize",
@@ -34,6 +37,9 @@ __all__ = [
     "Whiten",
     "load_digits",
     "loader",
+    "quadrants",
+    "ring",
+    "three_modes",
 ]
 
 

@@ -12,7 +12,8 @@
   scaling and ensemble, weight penalties, early stopping;
 * :mod:`dlcourse.experiments.schedules` — the demos of the Learning-rate schedules chapter;
 * :mod:`dlcourse.experiments.clipping` — the demos of the Exploding gradients and clipping chapter;
-* :mod:`dlcourse.experiments.preprocessing` — the demos of the Data preprocessing chapter.
+* :mod:`dlcourse.experiments.preprocessing` — the demos of the Data preprocessing chapter;
+* :mod:`dlcourse.experiments.activations` — the demos of the Activation functions chapter.
 
 A chapter imports from its own module, e.g. ``from dlcourse.experiments.initialization import
 glorot_table``, and the claim log from ``dlcourse.experiments.claims``; the deep-stack runner
@@ -20,6 +21,14 @@ the chapters share is :func:`dlcourse.probes.run_stack`.
 """
 
 __all__ = [
-    "backprop", "batchnorm", "claims", "clipping", "initialization", "initialization_theory",
-    "preprocessing", "regularization", "schedules",
+    "activations",
+    "backprop",
+    "batchnorm",
+    "claims",
+    "clipping",
+    "initialization",
+    "initialization_theory",
+    "preprocessing",
+    "regularization",
+    "schedules",
 ]

@@ -1,7 +1,7 @@
 """Activation modules by name, so model builders and widgets can say ``activation="tanh"``.
 
 The names are the lecture's: identity (no activation, the "linear" network of the 100-layer demo),
-sigmoid, tanh, ReLU, leaky ReLU (slope 0.01), ELU and GELU. Each name maps to the ``torch.nn``
+sigmoid, tanh, ReLU, leaky ReLU (slope 0.01), ELU, SELU and GELU. Each name maps to the ``torch.nn``
 module of the same name, so a model built here is an ordinary PyTorch model.
 
 See the book: Weight initialization (and the chapter on activation functions).
@@ -28,6 +28,7 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
     "leaky_relu": lambda: nn.LeakyReLU(negative_slope=0.01),
     "elu": nn.ELU,
+    "selu": nn.SELU,
     "gelu": nn.GELU,
 }
 
@@ -38,8 +39,8 @@ def get_activation(name: ActivationSpec) -> nn.Module:
         name: one of ``"identity"``/``"linear"``/``None`` (no activation:
             :class:`torch.nn.Identity`),
             ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"`` (slope 0.01), ``"elu"``,
-            ``"gelu"`` (case-insensitive); or a zero-argument callable returning a module, such as
-            the class ``nn.Tanh`` or ``lambda: nn.LeakyReLU(0.2)``.
+            ``"selu"``, ``"gelu"`` (case-insensitive); or a zero-argument callable returning a
+            module, such as the class ``nn.Tanh`` or ``lambda: nn.LeakyReLU(0.2)``.
 
     Returns:
         A new :class:`torch.nn.Module`; each call returns a distinct instance, so every layer of a

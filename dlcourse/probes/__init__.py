@@ -6,11 +6,14 @@
 * :mod:`dlcourse.probes.updates` — the update:data ratio (:func:`snapshot`,
   :func:`update_to_data_ratio`), also importable from :mod:`dlcourse.probes.stats`;
 * :mod:`dlcourse.probes.stack` — the lecture's deep stack run through those probes
-  (:class:`StackRun`, :func:`run_stack`, :func:`stack_output`), shared by the book and the widgets.
+  (:class:`StackRun`, :func:`run_stack`, :func:`stack_output`), shared by the book and the widgets;
+* :mod:`dlcourse.probes.dead` — dead units of every activation layer over a whole data set
+  (:func:`dead_units`, :class:`DeadUnits`).
 
 See the book: Weight initialization.
 """
 
+from dlcourse.probes.dead import DeadUnits, dead_units, local_derivative
 from dlcourse.probes.stack import StackRun, run_stack, stack_output
 from dlcourse.probes.stats import (
     ActivationStats,
@@ -21,6 +24,7 @@ from dlcourse.probes.stats import (
 )
 
 __all__ = [
-    "ActivationStats", "LayerStats", "StackRun", "run_stack", "select_modules", "snapshot",
+    "ActivationStats", "DeadUnits", "dead_units", "local_derivative",
+    "LayerStats", "StackRun", "run_stack", "select_modules", "snapshot",
     "stack_output", "update_to_data_ratio",
 ]
