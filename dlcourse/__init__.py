@@ -16,8 +16,8 @@ __all__ = ["__version__", "device", "generator", "passive_omp", "seed"]
 __version__ = "0.1.0"  # the only place: pyproject.toml reads it (dynamic = ["version"])
 
 _SUBMODULES = (
-    "data", "experiments", "grading", "init", "labs", "nn", "probes", "runtime", "train", "viz",
-    "widgets",
+    "augment", "data", "experiments", "grading", "init", "labs", "nn", "probes", "runtime", "train",
+    "viz", "widgets",
 )
 _RUNTIME = ("device", "generator", "passive_omp", "seed")
 
