@@ -125,7 +125,8 @@ class RandomAffine(Transform):
     Args:
         degrees: the angle is drawn from :math:`U(-d, d)`, or from ``(lo, hi)`` given a pair.
         translate: ``(a, b)``: shifts up to ``a·W`` pixels sideways and ``b·H`` up or down, rounded
-            to whole pixels as torchvision does (so a pure shift moves pixels exactly);
+            to whole pixels as torchvision does (so a pure shift moves whole pixels, up to
+            rounding);
             ``None`` for none.
         scale: ``(lo, hi)``: the zoom factor is drawn from :math:`U(lo, hi)`; ``None`` keeps 1.
         padding_mode: ``"zeros"``, ``"border"`` or ``"reflection"`` for pixels from outside.
