@@ -55,21 +55,28 @@ def test_flips_reverse_the_right_axis():
 @pytest.mark.parametrize("k", [1, 2, 3, -1])
 def test_rotation_by_multiples_of_90_equals_rot90(k):
     x = images(h=7, w=7)
-    torch.testing.assert_close(AF.rotate(x, 90.0 * k), torch.rot90(x, k, dims=(-2, -1)),
-                               atol=1e-12, rtol=0)
+    torch.testing.assert_close(
+        AF.rotate(x, 90.0 * k), torch.rot90(x, k, dims=(-2, -1)), atol=1e-12, rtol=0
+    )
 
 
 def test_rotation_by_180_of_a_non_square_image():
     x = images(h=4, w=9)
-    torch.testing.assert_close(AF.rotate(x, 180.0), torch.rot90(x, 2, dims=(-2, -1)),
-                               atol=1e-12, rtol=0)
+    torch.testing.assert_close(
+        AF.rotate(x, 180.0), torch.rot90(x, 2, dims=(-2, -1)), atol=1e-12, rtol=0
+    )
 
 
 def test_identity_parameters_give_the_input_back():
     x = images()
-    for out in (AF.rotate(x, 0.0), AF.affine(x), AF.resized_crop(x, 0, 0, 6, 7),
-                AF.adjust_brightness(x, 1.0), AF.adjust_contrast(x, 1.0),
-                AF.shift_channels(x, torch.zeros(3, dtype=torch.float64))):
+    for out in (
+        AF.rotate(x, 0.0),
+        AF.affine(x),
+        AF.resized_crop(x, 0, 0, 6, 7),
+        AF.adjust_brightness(x, 1.0),
+        AF.adjust_contrast(x, 1.0),
+        AF.shift_channels(x, torch.zeros(3, dtype=torch.float64)),
+    ):
         torch.testing.assert_close(out, x, atol=1e-12, rtol=0)
 
 
@@ -188,8 +195,13 @@ def test_translations_are_whole_pixels_within_the_bound():
 
 
 @settings(max_examples=25, deadline=None)
-@given(n=st.integers(1, 5), c=st.sampled_from([1, 3]), h=st.integers(2, 12),
-       w=st.integers(2, 12), seed=st.integers(0, 2**31))
+@given(
+    n=st.integers(1, 5),
+    c=st.sampled_from([1, 3]),
+    h=st.integers(2, 12),
+    w=st.integers(2, 12),
+    seed=st.integers(0, 2**31),
+)
 def test_any_shape_keeps_its_shape_and_range(n, c, h, w, seed):
     x = torch.rand(n, c, h, w, generator=gen(seed))
     aug = Compose(ALL_RANDOM)

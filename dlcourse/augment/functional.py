@@ -51,8 +51,10 @@ def as_batch(img: object, name: str = "img") -> tuple[Tensor, bool]:
     """
     img = check_tensor(name, img, floating=True)
     if img.dim() not in (3, 4):
-        raise ValueError(f"{name} must have shape (N, C, H, W) or (C, H, W), got "
-                         f"{tuple(img.shape)}: add a channel axis with {name}.unsqueeze(-3)")
+        raise ValueError(
+            f"{name} must have shape (N, C, H, W) or (C, H, W), got "
+            f"{tuple(img.shape)}: add a channel axis with {name}.unsqueeze(-3)"
+        )
     return (img.unsqueeze(0), True) if img.dim() == 3 else (img, False)
 
 
@@ -60,8 +62,10 @@ def per_image(name: str, value: Param, n: int, like: Tensor) -> Tensor:
     """``value`` as a tensor of shape ``(n,)`` with ``like``'s dtype and device."""
     if isinstance(value, Tensor):
         if value.shape not in ((), (n,)):
-            raise ValueError(f"{name} must be a number or a tensor of shape ({n},), one per "
-                             f"image, got shape {tuple(value.shape)}")
+            raise ValueError(
+                f"{name} must be a number or a tensor of shape ({n},), one per "
+                f"image, got shape {tuple(value.shape)}"
+            )
         return value.to(like.device, like.dtype).expand(n)
     return torch.full((n,), check_real(name, value), dtype=like.dtype, device=like.device)
 
@@ -82,8 +86,13 @@ def vflip(img: Tensor) -> Tensor:
     return as_batch(img)[0].flip(-2).reshape(img.shape)
 
 
-def affine(img: Tensor, angle: Param = 0.0, translate: tuple[Param, Param] = (0.0, 0.0),
-           scale: Param = 1.0, padding_mode: PaddingMode = "zeros") -> Tensor:
+def affine(
+    img: Tensor,
+    angle: Param = 0.0,
+    translate: tuple[Param, Param] = (0.0, 0.0),
+    scale: Param = 1.0,
+    padding_mode: PaddingMode = "zeros",
+) -> Tensor:
     r"""Rotate by ``angle`` degrees, scale by ``scale`` and shift by ``translate`` pixels.
 
     The map is :math:`p = s^{-1} R_{-\alpha}(q - t)` in centred pixel coordinates (module
@@ -109,12 +118,15 @@ def affine(img: Tensor, angle: Param = 0.0, translate: tuple[Param, Param] = (0.
     s = per_image("scale", scale, n, batch)
     if not bool((s > 0).all()):
         raise ValueError("scale must be > 0 for every image: 1 keeps the size")
-    tx, ty = (per_image(k, v, n, batch) for k, v in zip(("translate[0]", "translate[1]"),
-                                                          translate))
+    tx, ty = (
+        per_image(k, v, n, batch) for k, v in zip(("translate[0]", "translate[1]"), translate)
+    )
     cos, sin = torch.cos(a), torch.sin(a)
     # inverse rotation in pixel units, then to normalized units: D^-1 R(-a) D / s, D = diag(w, h)/2
-    m = torch.stack([torch.stack([cos, -sin * h / w], -1),
-                     torch.stack([sin * w / h, cos], -1)], -2) / s[:, None, None]  # (N, 2, 2)
+    m = (
+        torch.stack([torch.stack([cos, -sin * h / w], -1), torch.stack([sin * w / h, cos], -1)], -2)
+        / s[:, None, None]
+    )  # (N, 2, 2)
     shift = torch.stack([2 * tx / w, 2 * ty / h], -1)  # (N, 2), normalized units
     theta = torch.cat([m, -(m @ shift[:, :, None])], -1)  # (N, 2, 3)
     return _sample(batch, theta, (h, w), padding_mode).reshape(img.shape)
@@ -128,8 +140,14 @@ def rotate(img: Tensor, angle: Param, padding_mode: PaddingMode = "zeros") -> Te
     return affine(img, angle=angle, padding_mode=padding_mode)
 
 
-def resized_crop(img: Tensor, top: Param, left: Param, height: Param, width: Param,
-                 size: int | tuple[int, int] | None = None) -> Tensor:
+def resized_crop(
+    img: Tensor,
+    top: Param,
+    left: Param,
+    height: Param,
+    width: Param,
+    size: int | tuple[int, int] | None = None,
+) -> Tensor:
     """Cut the box ``(top, left, height, width)`` (pixels) and resize it to ``size``, bilinearly.
 
     Box edges need not be whole pixels; parts of the box outside the image are 0. Unlike
@@ -152,13 +170,20 @@ def resized_crop(img: Tensor, top: Param, left: Param, height: Param, width: Par
     n, c, h, w = batch.shape
     out = (h, w) if size is None else ((size, size) if isinstance(size, int) else tuple(size))
     out = tuple(check_int("size", v, min=1) for v in out)
-    t, lft, bh, bw = (per_image(k, v, n, batch) for k, v in
-                      zip(("top", "left", "height", "width"), (top, left, height, width)))
+    t, lft, bh, bw = (
+        per_image(k, v, n, batch)
+        for k, v in zip(("top", "left", "height", "width"), (top, left, height, width))
+    )
     if not bool(((bh > 0) & (bw > 0)).all()):
         raise ValueError("height and width of the box must be > 0 for every image")
     zero = torch.zeros_like(bh)
-    theta = torch.stack([torch.stack([bw / w, zero, (2 * lft + bw) / w - 1], -1),
-                         torch.stack([zero, bh / h, (2 * t + bh) / h - 1], -1)], -2)
+    theta = torch.stack(
+        [
+            torch.stack([bw / w, zero, (2 * lft + bw) / w - 1], -1),
+            torch.stack([zero, bh / h, (2 * t + bh) / h - 1], -1),
+        ],
+        -2,
+    )
     result = _sample(batch, theta, (out[0], out[1]), "zeros")
     return result[0] if single else result
 
@@ -167,8 +192,9 @@ def _sample(batch: Tensor, theta: Tensor, size: tuple[int, int], padding_mode: s
     """Bilinear ``grid_sample`` of ``batch`` (N, C, H, W) through ``theta`` (N, 2, 3)."""
     n, c = batch.shape[:2]
     grid = F.affine_grid(theta, [n, c, *size], align_corners=False)  # (N, H', W', 2)
-    return F.grid_sample(batch, grid, mode="bilinear", padding_mode=padding_mode,
-                         align_corners=False)
+    return F.grid_sample(
+        batch, grid, mode="bilinear", padding_mode=padding_mode, align_corners=False
+    )
 
 
 def adjust_brightness(img: Tensor, factor: Param) -> Tensor:
@@ -221,8 +247,9 @@ def shift_channels(img: Tensor, shift: Tensor) -> Tensor:
     n, c = batch.shape[:2]
     shift = check_tensor("shift", shift, floating=True)
     if shift.shape not in ((c,), (n, c)):
-        raise ValueError(f"shift must have shape ({c},) or ({n}, {c}): one value per channel, "
-                         f"got {tuple(shift.shape)}")
+        raise ValueError(
+            f"shift must have shape ({c},) or ({n}, {c}): one value per channel, "
+            f"got {tuple(shift.shape)}"
+        )
     shift = shift.to(batch.device, batch.dtype).expand(n, c)
     return (batch + shift[:, :, None, None]).clamp(0, 1).reshape(img.shape)
-

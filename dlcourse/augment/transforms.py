@@ -42,8 +42,9 @@ def _uniform(n: int, lo: float, hi: float, generator: torch.Generator | None) ->
     return lo + (hi - lo) * torch.rand(n, generator=generator, dtype=torch.float64)
 
 
-def _symmetric(name: str, value: float | tuple[float, float], low: float | None = None
-               ) -> tuple[float, float]:
+def _symmetric(
+    name: str, value: float | tuple[float, float], low: float | None = None
+) -> tuple[float, float]:
     """A number ``d`` becomes ``(-d, d)`` (or ``(1 - d, 1 + d)`` around ``low``); a pair stays."""
     if isinstance(value, (tuple, list)):
         return check_interval(name, value) if value[0] != value[1] else (float(value[0]),) * 2
@@ -134,14 +135,19 @@ class RandomAffine(Transform):
     See the book: Data augmentation.
     """
 
-    def __init__(self, degrees: float | tuple[float, float] = 0.0,
-                 translate: tuple[float, float] | None = None,
-                 scale: tuple[float, float] | None = None,
-                 padding_mode: AF.PaddingMode = "zeros") -> None:
+    def __init__(
+        self,
+        degrees: float | tuple[float, float] = 0.0,
+        translate: tuple[float, float] | None = None,
+        scale: tuple[float, float] | None = None,
+        padding_mode: AF.PaddingMode = "zeros",
+    ) -> None:
         self.degrees = _symmetric("degrees", degrees)
         if translate is not None:
-            translate = (check_real("translate[0]", translate[0], min=0, max=1),
-                         check_real("translate[1]", translate[1], min=0, max=1))
+            translate = (
+                check_real("translate[0]", translate[0], min=0, max=1),
+                check_real("translate[1]", translate[1], min=0, max=1),
+            )
         self.translate = translate
         if scale is not None:
             scale = check_interval("scale", scale)
@@ -158,8 +164,11 @@ class RandomAffine(Transform):
         if self.translate is not None:
             tx = torch.round(_uniform(n, -1, 1, generator) * self.translate[0] * w)
             ty = torch.round(_uniform(n, -1, 1, generator) * self.translate[1] * h)
-        s = torch.ones(n, dtype=torch.float64) if self.scale is None else _uniform(
-            n, *self.scale, generator)
+        s = (
+            torch.ones(n, dtype=torch.float64)
+            if self.scale is None
+            else _uniform(n, *self.scale, generator)
+        )
         return AF.affine(batch, angle, (tx, ty), s, self.padding_mode)
 
 
@@ -169,8 +178,9 @@ class RandomRotation(RandomAffine):
     See the book: Data augmentation.
     """
 
-    def __init__(self, degrees: float | tuple[float, float],
-                 padding_mode: AF.PaddingMode = "zeros") -> None:
+    def __init__(
+        self, degrees: float | tuple[float, float], padding_mode: AF.PaddingMode = "zeros"
+    ) -> None:
         super().__init__(degrees=degrees, padding_mode=padding_mode)
 
 
@@ -224,9 +234,12 @@ class RandomResizedCrop(Transform):
     See the book: Data augmentation.
     """
 
-    def __init__(self, size: int | tuple[int, int] | None = None,
-                 scale: tuple[float, float] = (0.08, 1.0),
-                 ratio: tuple[float, float] = (3 / 4, 4 / 3)) -> None:
+    def __init__(
+        self,
+        size: int | tuple[int, int] | None = None,
+        scale: tuple[float, float] = (0.08, 1.0),
+        ratio: tuple[float, float] = (3 / 4, 4 / 3),
+    ) -> None:
         self.size = size
         self.scale = check_interval("scale", scale)
         if not (0 < self.scale[0] and self.scale[1] <= 1):

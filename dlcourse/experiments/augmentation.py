@@ -1,4 +1,4 @@
-"""Demos of the chapter *Data augmentation*: a photo distorted, and small digit sets trained with it.
+"""The chapter *Data augmentation*'s demos: a photo distorted, small digit sets trained with it.
 
 The lectures claim that flips, rotations, colour shifts and scaling make new training examples
 ("the cats are still the cats"), that this reduces overfitting, and that a CNN needs no
@@ -60,8 +60,9 @@ def load_photo(step: int = 2) -> Tensor:
     return F.avg_pool2d(img[None], step)[0] if step > 1 else img
 
 
-def plot_grid(images: Tensor, ncols: int = 4, titles: Sequence[str] | None = None,
-              size: float = 2.2) -> matplotlib.figure.Figure:
+def plot_grid(
+    images: Tensor, ncols: int = 4, titles: Sequence[str] | None = None, size: float = 2.2
+) -> matplotlib.figure.Figure:
     """Show ``images`` ``(N, C, H, W)`` (C = 1 or 3, values in [0, 1]) in a grid of ``ncols``."""
     from dlcourse.viz import _new_figure
 
@@ -86,8 +87,12 @@ def plot_grid(images: Tensor, ncols: int = 4, titles: Sequence[str] | None = Non
 def digits01() -> dict[str, Tensor]:
     """The digits split (1,347 train, 450 test) as float64 images ``(N, 1, 8, 8)`` in [0, 1]."""
     split = load_digits(standardize=False, flatten=False)
-    return {"X_train": split.X_train.double() / 16, "y_train": split.y_train,
-            "X_test": split.X_test.double() / 16, "y_test": split.y_test}
+    return {
+        "X_train": split.X_train.double() / 16,
+        "y_train": split.y_train,
+        "X_test": split.X_test.double() / 16,
+        "y_test": split.y_test,
+    }
 
 
 def small_subset(X: Tensor, y: Tensor, per_class: int, seed: int) -> tuple[Tensor, Tensor]:
@@ -107,15 +112,16 @@ class AugmentedBatches:
     One generator, seeded once, draws the order and the augmentations, so a run is repeatable.
     """
 
-    def __init__(self, X: Tensor, y: Tensor, transform: Augment | None, batch_size: int = 20,
-                 seed: int = 0) -> None:
+    def __init__(
+        self, X: Tensor, y: Tensor, transform: Augment | None, batch_size: int = 20, seed: int = 0
+    ) -> None:
         self.X, self.y, self.transform, self.batch_size = X, y, transform, batch_size
         self.generator = generator(seed)
 
     def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
         order = torch.randperm(len(self.X), generator=self.generator)
         for start in range(0, len(self.X), self.batch_size):
-            idx = order[start:start + self.batch_size]
+            idx = order[start : start + self.batch_size]
             X = self.X[idx]
             if self.transform is not None:
                 X = self.transform(X, generator=self.generator)
@@ -123,7 +129,7 @@ class AugmentedBatches:
 
 
 def make_net(kind: Kind, seed: int) -> nn.Module:
-    """A float64 MLP (64 → 128 → 128 → 10, ReLU) or the small CNN (16, 32 channels) for 8×8 digits."""
+    """A float64 MLP (64 → 128 → 128 → 10, ReLU) or the small CNN (16, 32 channels), 8×8 input."""
     check_choice("kind", kind, ("mlp", "cnn"))
     g = generator(seed)
     if kind == "mlp":
@@ -148,8 +154,15 @@ class DigitRun:
         return self.train_acc - self.test_acc
 
 
-def train_digits(kind: Kind, transform: Augment | None, data: Mapping[str, Tensor], seed: int,
-                 per_class: int = 10, epochs: int = 60, name: str = "") -> DigitRun:
+def train_digits(
+    kind: Kind,
+    transform: Augment | None,
+    data: Mapping[str, Tensor],
+    seed: int,
+    per_class: int = 10,
+    epochs: int = 60,
+    name: str = "",
+) -> DigitRun:
     """Train on ``per_class`` digits per class (Adam, lr 3e-3, batches of 20), with ``transform``.
 
     Accuracies are measured on the clean training images and on the 450 test images. The run
@@ -159,15 +172,20 @@ def train_digits(kind: Kind, transform: Augment | None, data: Mapping[str, Tenso
     net = make_net(kind, seed)
     opt = torch.optim.Adam(net.parameters(), lr=3e-3)
     with num_threads(1):
-        fit(net, AugmentedBatches(X, y, transform, 20, seed), optimizer=opt, epochs=epochs,
-            seed=seed)
+        fit(
+            net,
+            AugmentedBatches(X, y, transform, 20, seed),
+            optimizer=opt,
+            epochs=epochs,
+            seed=seed,
+        )
     _, train_acc = evaluate(net, X, y)
     _, test_acc = evaluate(net, data["X_test"], data["y_test"])
     return DigitRun(kind, name, seed, train_acc, test_acc, net)
 
 
 def run_table(runs: Sequence[DigitRun], baseline: str = "none") -> list[dict[str, Any]]:
-    """Median train/test accuracy (%) and gap per (model, augmentation), and seeds beating baseline."""
+    """Median train/test accuracy (%) and gap per (model, augmentation); seeds beating baseline."""
     groups: dict[tuple[str, str], list[DigitRun]] = {}
     for r in runs:
         groups.setdefault((r.kind, r.augment), []).append(r)
@@ -176,21 +194,29 @@ def run_table(runs: Sequence[DigitRun], baseline: str = "none") -> list[dict[str
         base = {r.seed: r.test_acc for r in groups.get((kind, baseline), [])}
         better = sum(r.test_acc > base[r.seed] for r in group if r.seed in base)
         above = "—" if aug == baseline else f"{better} of {len(group)}"
-        rows.append({"model": kind, "augmentation": aug,
-                     "train %": 100 * statistics.median(r.train_acc for r in group),
-                     "test %": 100 * statistics.median(r.test_acc for r in group),
-                     "gap %": 100 * statistics.median(r.gap for r in group),
-                     f"seeds above {baseline}": above})
+        rows.append(
+            {
+                "model": kind,
+                "augmentation": aug,
+                "train %": 100 * statistics.median(r.train_acc for r in group),
+                "test %": 100 * statistics.median(r.test_acc for r in group),
+                "gap %": 100 * statistics.median(r.gap for r in group),
+                f"seeds above {baseline}": above,
+            }
+        )
     return rows
 
 
 @torch.no_grad()
-def label_kept(net: nn.Module, X: Tensor, y: Tensor,
-               distortions: Mapping[str, Callable[[Tensor], Tensor]]) -> dict[str, float]:
+def label_kept(
+    net: nn.Module, X: Tensor, y: Tensor, distortions: Mapping[str, Callable[[Tensor], Tensor]]
+) -> dict[str, float]:
     """Accuracy (%) of a trained ``net`` on ``X`` under each distortion: does the label survive?"""
     net.eval()
-    return {name: 100 * (net(f(X)).argmax(1) == y).double().mean().item()
-            for name, f in distortions.items()}
+    return {
+        name: 100 * (net(f(X)).argmax(1) == y).double().mean().item()
+        for name, f in distortions.items()
+    }
 
 
 @torch.no_grad()
@@ -217,7 +243,12 @@ def conv_shift_error(seed: int = 0, size: int = 8) -> dict[str, float]:
         conv.weight.copy_(torch.randn(conv.weight.shape, generator=g, dtype=torch.float64))
         shifted = torch.roll(x, 1, dims=-1)
         conv_err = (conv(shifted) - torch.roll(conv(x), 1, dims=-1)).abs().max().item()
-        net = nn.Sequential(conv, nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                            nn.Linear(8 * (size // 2) ** 2, 10).double())
+        net = nn.Sequential(
+            conv,
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(8 * (size // 2) ** 2, 10).double(),
+        )
         net_err = (net(shifted) - net(x)).abs().max().item()
     return {"conv layer": conv_err, "conv-pool-linear net": net_err}
