@@ -162,8 +162,9 @@ def train_digits(
     per_class: int = 10,
     epochs: int = 60,
     name: str = "",
+    batch_size: int = 20,
 ) -> DigitRun:
-    """Train on ``per_class`` digits per class (Adam, lr 3e-3, batches of 20), with ``transform``.
+    """Train on ``per_class`` digits per class (Adam, lr 3e-3, minibatches), with ``transform``.
 
     Accuracies are measured on the clean training images and on the 450 test images. The run
     uses one thread: these small float64 models train faster on one than on two.
@@ -174,7 +175,7 @@ def train_digits(
     with num_threads(1):
         fit(
             net,
-            AugmentedBatches(X, y, transform, 20, seed),
+            AugmentedBatches(X, y, transform, batch_size, seed),
             optimizer=opt,
             epochs=epochs,
             seed=seed,
