@@ -150,7 +150,7 @@ class DigitRun:
 
     @property
     def gap(self) -> float:
-        """Train minus test accuracy: how much the model overfits."""
+        """The training accuracy minus the test accuracy, a measure of overfitting."""
         return self.train_acc - self.test_acc
 
 
