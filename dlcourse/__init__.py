@@ -3,7 +3,8 @@
 Submodules, one concept each: :mod:`dlcourse.init` (weight initializers), :mod:`dlcourse.nn`
 (model builders), :mod:`dlcourse.probes` (activation and gradient statistics of any model),
 :mod:`dlcourse.viz` and :mod:`dlcourse.widgets` (figures and explorers), :mod:`dlcourse.data`,
-:mod:`dlcourse.train`, :mod:`dlcourse.autograd` (a scalar autograd engine),
+:mod:`dlcourse.train`, :mod:`dlcourse.autograd` (a scalar autograd engine), :mod:`dlcourse.optim`
+(optimizers and schedules), :mod:`dlcourse.regularize`, :mod:`dlcourse.augment`,
 :mod:`dlcourse.experiments` (the chapters' demos) and
 :mod:`dlcourse.grading` (lab checks and the autograder). They load on first use, so
 ``import dlcourse`` imports neither torch nor anything else heavy, changes nothing in the process,
@@ -17,8 +18,8 @@ __all__ = ["__version__", "device", "generator", "passive_omp", "seed"]
 __version__ = "0.1.0"  # the only place: pyproject.toml reads it (dynamic = ["version"])
 
 _SUBMODULES = (
-    "autograd", "data", "experiments", "grading", "init", "labs", "nn", "probes", "runtime",
-    "train", "viz", "widgets",
+    "augment", "autograd", "data", "experiments", "grading", "init", "labs", "nn", "optim",
+    "probes", "regularize", "runtime", "train", "viz", "widgets",
 )
 _RUNTIME = ("device", "generator", "passive_omp", "seed")
 

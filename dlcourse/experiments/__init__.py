@@ -13,7 +13,8 @@
 * :mod:`dlcourse.experiments.schedules` — the demos of the Learning-rate schedules chapter;
 * :mod:`dlcourse.experiments.clipping` — the demos of the Exploding gradients and clipping chapter;
 * :mod:`dlcourse.experiments.preprocessing` — the demos of the Data preprocessing chapter;
-* :mod:`dlcourse.experiments.activations` — the demos of the Activation functions chapter.
+* :mod:`dlcourse.experiments.activations` — the demos of the Activation functions chapter;
+* :mod:`dlcourse.experiments.augmentation` — the demos of the Data augmentation chapter.
 
 A chapter imports from its own module, e.g. ``from dlcourse.experiments.initialization import
 glorot_table``, and the claim log from ``dlcourse.experiments.claims``; the deep-stack runner
@@ -22,6 +23,7 @@ the chapters share is :func:`dlcourse.probes.run_stack`.
 
 __all__ = [
     "activations",
+    "augmentation",
     "backprop",
     "batchnorm",
     "claims",
