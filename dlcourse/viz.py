@@ -348,4 +348,22 @@ def animate_trajectories(surface: Any, paths: Mapping[str, Any], frames: int = 3
         return list(lines.values())
 
     anim = FuncAnimation(fig, draw, frames=frames, interval=150, blit=False)
-    return str(anim.to_jshtml(default_mode="once"))
+    return _offline_player(str(anim.to_jshtml(default_mode="once")))
+
+
+# Matplotlib's player draws its buttons with Font Awesome icons loaded from a CDN; offline the
+# buttons would be blank, so the stylesheet goes and each icon becomes a plain character.
+_ICONS = {"fa-fast-backward": "&#x23EE;", "fa-step-backward": "&#x23F4;&#x23F4;",
+          "fa-play fa-flip-horizontal": "&#x23F4;", "fa-pause": "&#x23F8;",
+          "fa-play": "&#x23F5;", "fa-step-forward": "&#x23F5;&#x23F5;",
+          "fa-fast-forward": "&#x23ED;", "fa-minus": "&minus;", "fa-plus": "+"}
+
+
+def _offline_player(html: str) -> str:
+    """Remove the player's only network resource (Font Awesome) and keep its buttons labelled."""
+    import re
+
+    html = re.sub(r'<link rel="stylesheet"\s*href="https?://[^"]*font-awesome[^"]*">', "", html)
+    for icon, text in _ICONS.items():
+        html = html.replace(f'<i class="fa {icon}"></i>', text)
+    return html
