@@ -6,7 +6,8 @@ Three surfaces reproduce the situations the lectures describe:
   :math:`b/a = 40`: steep across, nearly flat along the valley floor;
 * :data:`SADDLE` — :math:`f(x, y) = x^2 + \tfrac14 y^4 - \tfrac12 y^2`, a saddle point at the
   origin between two minima at :math:`(0, \pm 1)`;
-* :data:`NARROW` — a wide shallow bowl with a steep narrow well near :math:`(1, 1)`.
+* :data:`NARROW` — a wide shallow bowl with a steep narrow well near :math:`(1, 1)` (the bowl
+  pulls its minimum to :math:`(0.9978, 0.9978)`).
 
 Every surface is a plain torch function of a tensor of shape ``(2,)`` (or ``(..., 2)`` for a grid),
 so autograd gives its gradient and :func:`trajectory` can run any :class:`torch.optim.Optimizer`.
@@ -77,7 +78,8 @@ RAVINE = Surface("ravine", _ravine, start=(-9.0, 1.0), minimum=(0.0, 0.0),
                  xlim=(-10.0, 2.0), ylim=(-1.6, 1.6))
 SADDLE = Surface("saddle", _saddle, start=(-1.5, 1e-3), minimum=(0.0, 1.0),
                  xlim=(-1.8, 1.8), ylim=(-1.6, 1.6))
-NARROW = Surface("narrow well", _narrow, start=(-1.5, 0.2), minimum=(1.0, 1.0),
+NARROW = Surface("narrow well", _narrow, start=(-1.5, 0.2),
+                 minimum=(0.99775454913528, 0.99775454913528),
                  xlim=(-2.0, 2.0), ylim=(-1.5, 2.0))
 #: The surfaces by name.
 SURFACES = {s.name: s for s in (RAVINE, SADDLE, NARROW)}
