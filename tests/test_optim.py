@@ -21,17 +21,26 @@ CASES: list[tuple[type, type, dict]] = [
     (dopt.SGD, torch.optim.SGD, dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=1e-3)),
     (dopt.SGD, torch.optim.SGD, dict(lr=0.05, momentum=0.5, maximize=True)),
     (dopt.Adagrad, torch.optim.Adagrad, dict(lr=0.1)),
-    (dopt.Adagrad, torch.optim.Adagrad,
-     dict(lr=0.1, lr_decay=0.01, weight_decay=1e-2, initial_accumulator_value=0.1, eps=1e-6)),
+    (
+        dopt.Adagrad,
+        torch.optim.Adagrad,
+        dict(lr=0.1, lr_decay=0.01, weight_decay=1e-2, initial_accumulator_value=0.1, eps=1e-6),
+    ),
     (dopt.RMSprop, torch.optim.RMSprop, dict(lr=0.01)),
-    (dopt.RMSprop, torch.optim.RMSprop, dict(lr=0.01, alpha=0.9, momentum=0.5, centered=True,
-                                             weight_decay=1e-2)),
+    (
+        dopt.RMSprop,
+        torch.optim.RMSprop,
+        dict(lr=0.01, alpha=0.9, momentum=0.5, centered=True, weight_decay=1e-2),
+    ),
     (dopt.Adam, torch.optim.Adam, dict(lr=0.01)),
     (dopt.Adam, torch.optim.Adam, dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, weight_decay=1e-2)),
     (dopt.Adam, torch.optim.Adam, dict(lr=0.01, amsgrad=True)),
     (dopt.NAdam, torch.optim.NAdam, dict(lr=0.01)),
-    (dopt.NAdam, torch.optim.NAdam, dict(lr=0.01, betas=(0.8, 0.99), weight_decay=1e-2,
-                                         momentum_decay=0.01)),
+    (
+        dopt.NAdam,
+        torch.optim.NAdam,
+        dict(lr=0.01, betas=(0.8, 0.99), weight_decay=1e-2, momentum_decay=0.01),
+    ),
     (dopt.Adamax, torch.optim.Adamax, dict(lr=0.01)),
     (dopt.Adamax, torch.optim.Adamax, dict(lr=0.01, betas=(0.8, 0.99), weight_decay=1e-2)),
 ]
@@ -67,8 +76,13 @@ def _loss(name: str, model: nn.Module, step: int) -> torch.Tensor:
     return torch.log1p(out.square()).mean() + 0.1 * torch.sin(out).mean()  # bounded growth
 
 
-def _run(model: nn.Module, opt: torch.optim.Optimizer, name: str, steps: int,
-         lr_change: tuple[int, float] | None = None) -> list[torch.Tensor]:
+def _run(
+    model: nn.Module,
+    opt: torch.optim.Optimizer,
+    name: str,
+    steps: int,
+    lr_change: tuple[int, float] | None = None,
+) -> list[torch.Tensor]:
     trajectory = []
     for t in range(steps):
         if lr_change is not None and t == lr_change[0]:
@@ -147,9 +161,14 @@ def test_state_keys_match_torch(ours, theirs, kwargs):
 
 def test_defaults_match_torch():
     params = [nn.Parameter(torch.zeros(2))]
-    for ours, theirs in [(dopt.SGD, torch.optim.SGD), (dopt.Adagrad, torch.optim.Adagrad),
-                         (dopt.RMSprop, torch.optim.RMSprop), (dopt.Adam, torch.optim.Adam),
-                         (dopt.NAdam, torch.optim.NAdam), (dopt.Adamax, torch.optim.Adamax)]:
+    for ours, theirs in [
+        (dopt.SGD, torch.optim.SGD),
+        (dopt.Adagrad, torch.optim.Adagrad),
+        (dopt.RMSprop, torch.optim.RMSprop),
+        (dopt.Adam, torch.optim.Adam),
+        (dopt.NAdam, torch.optim.NAdam),
+        (dopt.Adamax, torch.optim.Adamax),
+    ]:
         mine, ref = ours(params).defaults, theirs(params).defaults
         for key, value in mine.items():
             assert ref[key] == value, f"{ours.__name__}.{key}: {value} vs torch {ref[key]}"
@@ -211,8 +230,13 @@ def test_wrong_types_raise_type_error(cls):
 
 
 @settings(max_examples=25, deadline=None)
-@given(lr=st.floats(1e-4, 0.5), beta1=st.floats(0.0, 0.99), beta2=st.floats(0.5, 0.9999),
-       size=st.integers(1, 6), seed=st.integers(0, 2**16))
+@given(
+    lr=st.floats(1e-4, 0.5),
+    beta1=st.floats(0.0, 0.99),
+    beta2=st.floats(0.5, 0.9999),
+    size=st.integers(1, 6),
+    seed=st.integers(0, 2**16),
+)
 def test_adam_matches_torch_for_any_hyperparameters(lr, beta1, beta2, size, seed):
     g = torch.Generator().manual_seed(seed)
     start = torch.randn(size, dtype=torch.float64, generator=g)
@@ -236,5 +260,6 @@ def test_first_adam_step_has_size_lr():
         opt = dopt.Adam([p], lr=0.01)
         p.grad = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64) * scale
         opt.step()
-        torch.testing.assert_close(p.detach().abs(), torch.full((3,), 0.01, dtype=torch.float64),
-                                   rtol=1e-4, atol=0)
+        torch.testing.assert_close(
+            p.detach().abs(), torch.full((3,), 0.01, dtype=torch.float64), rtol=1e-4, atol=0
+        )

@@ -26,9 +26,14 @@ def test_minimum_is_a_stationary_point_with_the_lowest_value(surface):
     xy = torch.tensor(surface.minimum, dtype=torch.float64, requires_grad=True)
     surface(xy).backward()
     assert xy.grad.abs().max() < 1e-6
-    grid = torch.stack(torch.meshgrid(torch.linspace(*surface.xlim, 50, dtype=torch.float64),
-                                      torch.linspace(*surface.ylim, 50, dtype=torch.float64),
-                                      indexing="xy"), dim=-1)
+    grid = torch.stack(
+        torch.meshgrid(
+            torch.linspace(*surface.xlim, 50, dtype=torch.float64),
+            torch.linspace(*surface.ylim, 50, dtype=torch.float64),
+            indexing="xy",
+        ),
+        dim=-1,
+    )
     assert surface(grid).min() >= surface.min_value() - 1e-9
 
 
@@ -64,9 +69,13 @@ def test_trajectory_rejects_bad_arguments():
 
 def test_lecture_momentum_agrees_with_sgd_only_for_a_constant_lr():
     def paths(lr_factor=None):
-        return [trajectory(RAVINE, make, 40, lr_factor=lr_factor) for make in (
-            lambda p: optim.SGD(p, lr=0.02, momentum=0.9),
-            lambda p: LectureMomentum(p, lr=0.02, momentum=0.9))]
+        return [
+            trajectory(RAVINE, make, 40, lr_factor=lr_factor)
+            for make in (
+                lambda p: optim.SGD(p, lr=0.02, momentum=0.9),
+                lambda p: LectureMomentum(p, lr=0.02, momentum=0.9),
+            )
+        ]
 
     a, b = paths()
     torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
@@ -90,8 +99,10 @@ def test_bias_correction_factor_matches_the_uncorrected_first_step():
     assert math.isclose(bias_correction_factor(1), 0.1 / math.sqrt(0.001))
     ratios = bias_correction_factor(torch.arange(1, 5000, dtype=torch.float64))
     assert 6 < ratios.max() < 7 and abs(ratios[-1] - 1) < 0.05
-    paths = [trajectory(RAVINE, make, 1) for make in (
-        lambda p: optim.Adam(p, lr=0.1), lambda p: AdamNoBiasCorrection(p, lr=0.1))]
+    paths = [
+        trajectory(RAVINE, make, 1)
+        for make in (lambda p: optim.Adam(p, lr=0.1), lambda p: AdamNoBiasCorrection(p, lr=0.1))
+    ]
     ratio = step_lengths(paths[1])[0] / step_lengths(paths[0])[0]
     assert math.isclose(ratio, bias_correction_factor(1), rel_tol=1e-6)
 
@@ -101,8 +112,10 @@ def test_path_measures():
     torch.testing.assert_close(step_lengths(path), torch.tensor([1.0, 1.0], dtype=torch.float64))
     angles = step_angles(path, (2.0, 0.0))
     assert angles[0] == pytest.approx(0.0) and angles[1] == pytest.approx(90.0)
-    assert steps_to_target(trajectory(RAVINE, lambda p: optim.Adam(p, lr=0.3), 200), RAVINE,
-                           1e-2) is not None
+    assert (
+        steps_to_target(trajectory(RAVINE, lambda p: optim.Adam(p, lr=0.3), 200), RAVINE, 1e-2)
+        is not None
+    )
     assert steps_to_target(path.new_zeros(1, 2) + 5, RAVINE, 1e-2) is None
 
 

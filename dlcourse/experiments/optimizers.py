@@ -106,8 +106,13 @@ class AdamNoBiasCorrection(torch.optim.Optimizer):
     See the book: Optimizers.
     """
 
-    def __init__(self, params: Any, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8) -> None:
+    def __init__(
+        self,
+        params: Any,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+    ) -> None:
         check_lr(lr)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
 
@@ -125,9 +130,16 @@ class AdamNoBiasCorrection(torch.optim.Optimizer):
                     state["exp_avg"] = torch.zeros_like(p)
                     state["exp_avg_sq"] = torch.zeros_like(p)
                 state["step"] += 1
-                adam_update_(p, effective_grad(p, 0.0, False), state, state["step"].item(),
-                             lr=group["lr"], betas=group["betas"], eps=group["eps"],
-                             bias_correction=False)
+                adam_update_(
+                    p,
+                    effective_grad(p, 0.0, False),
+                    state,
+                    state["step"].item(),
+                    lr=group["lr"],
+                    betas=group["betas"],
+                    eps=group["eps"],
+                    bias_correction=False,
+                )
         return loss
 
 
@@ -180,8 +192,16 @@ class RaceResult:
     val_accuracy: float
 
 
-def _race_one(model: nn.Module, make_optimizer: MakeOptimizer, data: Any, steps: int,
-              batch_size: int, target: float, seed: int, every: int) -> RaceResult:
+def _race_one(
+    model: nn.Module,
+    make_optimizer: MakeOptimizer,
+    data: Any,
+    steps: int,
+    batch_size: int,
+    target: float,
+    seed: int,
+    every: int,
+) -> RaceResult:
     opt = make_optimizer(model.parameters())
     g = torch.Generator().manual_seed(seed)
     X, y = data.X_train, data.y_train
@@ -202,9 +222,16 @@ def _race_one(model: nn.Module, make_optimizer: MakeOptimizer, data: Any, steps:
     return RaceResult(reached, train_loss, acc)
 
 
-def digits_race(make_model: Callable[[int], nn.Module], optimizers: Mapping[str, MakeOptimizer],
-                data: Any, seeds: Sequence[int], steps: int = 400, batch_size: int = 64,
-                target: float = 0.1, every: int = 10) -> dict[str, list[RaceResult]]:
+def digits_race(
+    make_model: Callable[[int], nn.Module],
+    optimizers: Mapping[str, MakeOptimizer],
+    data: Any,
+    seeds: Sequence[int],
+    steps: int = 400,
+    batch_size: int = 64,
+    target: float = 0.1,
+    every: int = 10,
+) -> dict[str, list[RaceResult]]:
     """Train one fresh model per optimizer and seed on the digits; the chapter's table.
 
     Args:
@@ -225,5 +252,9 @@ def digits_race(make_model: Callable[[int], nn.Module], optimizers: Mapping[str,
     check_int("steps", steps, min=1)
     check_int("batch_size", batch_size, min=1)
     check_int("every", every, min=1)
-    return {name: [_race_one(make_model(s), make, data, steps, batch_size, target, s, every)
-                   for s in seeds] for name, make in optimizers.items()}
+    return {
+        name: [
+            _race_one(make_model(s), make, data, steps, batch_size, target, s, every) for s in seeds
+        ]
+        for name, make in optimizers.items()
+    }

@@ -40,8 +40,9 @@ def run_rule(rule: Rule, question: str, steps: int, lr_at: Callable[[int], float
     return np.stack(path)
 
 
-def torch_path(question: str, steps: int, lr_at: Callable[[int], float], **hyper: Any
-               ) -> np.ndarray:
+def torch_path(
+    question: str, steps: int, lr_at: Callable[[int], float], **hyper: Any
+) -> np.ndarray:
     """The same run with :mod:`torch.optim` (SGD, RMSprop or Adam) in float64."""
     p = torch.tensor(START, dtype=torch.float64, requires_grad=True)
     make = {"q1": torch.optim.SGD, "q2": torch.optim.RMSprop, "q3": torch.optim.Adam}[question]
@@ -60,25 +61,31 @@ def torch_path(question: str, steps: int, lr_at: Callable[[int], float], **hyper
 
 def _velocity(momentum: float = 0.9, nesterov: bool = False) -> Rule:
     """The lecture's form: m = βm − lr·g, p += m (agrees with PyTorch only for a constant lr)."""
+
     def rule(p, g, state, t, lr):
         m = -lr * g if state[0] is None else momentum * state[0] - lr * g
         return p + (momentum * m - lr * g if nesterov else m), [m]
+
     return rule
 
 
 def _ema(momentum: float = 0.9, nesterov: bool = False) -> Rule:
     """An average b = βb + (1 − β)g instead of PyTorch's sum."""
+
     def rule(p, g, state, t, lr):
         b = g.copy() if state[0] is None else momentum * state[0] + (1 - momentum) * g
         return p - lr * (g + momentum * b if nesterov else b), [b]
+
     return rule
 
 
 def _no_nesterov(momentum: float = 0.9, nesterov: bool = False) -> Rule:
     """Nesterov ignored: always p −= lr·b."""
+
     def rule(p, g, state, t, lr):
         b = g.copy() if state[0] is None else momentum * state[0] + g
         return p - lr * b, [b]
+
     return rule
 
 
@@ -89,12 +96,15 @@ def _rms(inside: bool = False, no_sqrt: bool = False, swapped: bool = False) -> 
             s = a * state[0] + (1 - a) * g * g
             denom = s + eps if no_sqrt else (np.sqrt(s + eps) if inside else np.sqrt(s) + eps)
             return p - lr * g / denom, [s]
+
         return rule
+
     return make
 
 
-def _adam(correct_m: bool = True, correct_v: bool = True, inside: bool = False
-          ) -> Callable[..., Rule]:
+def _adam(
+    correct_m: bool = True, correct_v: bool = True, inside: bool = False
+) -> Callable[..., Rule]:
     def make(betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> Rule:
         b1, b2 = betas
 
@@ -105,7 +115,9 @@ def _adam(correct_m: bool = True, correct_v: bool = True, inside: bool = False
             v_hat = v / (1 - b2 ** (t + 1)) if correct_v else v
             denom = np.sqrt(v_hat + eps) if inside else np.sqrt(v_hat) + eps
             return p - lr * m_hat / denom, [m, v]
+
         return rule
+
     return make
 
 
@@ -117,23 +129,26 @@ MISTAKES: dict[str, dict[str, Callable[..., Rule]]] = {
         "multiply by lr in the step": _velocity,
         "the buffer is an average, buf = momentum·buf + (1 − momentum)·grad; PyTorch's buffer is "
         "a sum, buf = momentum·buf + grad": _ema,
-        "nesterov=True is ignored: with Nesterov the step uses grad + momentum·buf, not buf":
-        _no_nesterov,
+        "nesterov=True is ignored: with Nesterov the step uses grad + momentum·buf, not buf": _no_nesterov,
     },
     "q2": {
-        "eps is inside the square root; PyTorch divides by sqrt(square_avg) + eps":
-        _rms(inside=True),
+        "eps is inside the square root; PyTorch divides by sqrt(square_avg) + eps": _rms(
+            inside=True
+        ),
         "the square root is missing: divide by sqrt(square_avg) + eps": _rms(no_sqrt=True),
-        "alpha and 1 − alpha are swapped: square_avg = alpha·square_avg + (1 − alpha)·grad²":
-        _rms(swapped=True),
+        "alpha and 1 − alpha are swapped: square_avg = alpha·square_avg + (1 − alpha)·grad²": _rms(
+            swapped=True
+        ),
     },
     "q3": {
         "the bias correction is missing: divide exp_avg by 1 − beta1^step and exp_avg_sq by "
         "1 − beta2^step (step counts from 1)": _adam(correct_m=False, correct_v=False),
-        "only the first moment is bias-corrected: exp_avg_sq needs 1 − beta2^step too":
-        _adam(correct_v=False),
-        "only the second moment is bias-corrected: exp_avg needs 1 − beta1^step too":
-        _adam(correct_m=False),
+        "only the first moment is bias-corrected: exp_avg_sq needs 1 − beta2^step too": _adam(
+            correct_v=False
+        ),
+        "only the second moment is bias-corrected: exp_avg needs 1 − beta1^step too": _adam(
+            correct_m=False
+        ),
         "eps is inside the square root; Adam divides by sqrt(v̂) + eps": _adam(inside=True),
     },
 }

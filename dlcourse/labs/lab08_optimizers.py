@@ -46,30 +46,36 @@ def _student_rule(student: Any, question: str, **hyper: Any) -> Rule:
             args.append(t + 1)
         out = student.call_info(name, *args, lr=lr, **hyper).value
         if not isinstance(out, list) or len(out) != 1 + len(state):
-            raise Failure(f"{name} should return a tuple of {1 + len(state)} tensors "
-                          f"(the new param and state); it returned {type(out).__name__}")
+            raise Failure(
+                f"{name} should return a tuple of {1 + len(state)} tensors "
+                f"(the new param and state); it returned {type(out).__name__}"
+            )
         arrays = [expect_array(x, f"what {name} returned", np.shape(p)) for x in out]
         return arrays[0], arrays[1:]
 
     return rule
 
 
-def student_path(student: Any, question: str, steps: int, lr_at: Callable[[int], float],
-                 **hyper: Any) -> np.ndarray:
+def student_path(
+    student: Any, question: str, steps: int, lr_at: Callable[[int], float], **hyper: Any
+) -> np.ndarray:
     """The points the student's optimizer visits on the lab's bowl: ``(steps + 1, 3)``."""
     return run_rule(_student_rule(student, question, **hyper), question, steps, lr_at)
 
 
-def expect_path(student: Any, question: str, steps: int, lr_at: Callable[[int], float],
-                what: str, **hyper: Any) -> None:
+def expect_path(
+    student: Any, question: str, steps: int, lr_at: Callable[[int], float], what: str, **hyper: Any
+) -> None:
     """Fail unless the student's path equals torch.optim's; name the mistake when one matches."""
     ours = student_path(student, question, steps, lr_at, **hyper)
     ref = torch_path(question, steps, lr_at, **hyper)
     if np.allclose(ours, ref, rtol=1e-7, atol=1e-10):
         return
     bad = int(np.argmax(~np.isclose(ours, ref, rtol=1e-7, atol=1e-10).all(axis=1)))
-    msg = (f"{what}: after step {bad} the parameter is {np.round(ours[bad], 6).tolist()}, "
-           f"torch.optim gives {np.round(ref[bad], 6).tolist()}")
+    msg = (
+        f"{what}: after step {bad} the parameter is {np.round(ours[bad], 6).tolist()}, "
+        f"torch.optim gives {np.round(ref[bad], 6).tolist()}"
+    )
     for hint, mistake in MISTAKES[question].items():
         alt = run_rule(mistake(**hyper), question, steps, lr_at)
         if np.allclose(ours, alt, rtol=1e-7, atol=1e-10):
@@ -86,14 +92,22 @@ def _constant(lr: float) -> Callable[[int], float]:
 
 @LAB.test("q1")
 def sgd_momentum_first_steps(student):
-    expect_path(student, "q1", 3, _constant(0.1), "sgd_momentum_step (lr 0.1, momentum 0.9)",
-                momentum=0.9)
+    expect_path(
+        student, "q1", 3, _constant(0.1), "sgd_momentum_step (lr 0.1, momentum 0.9)", momentum=0.9
+    )
 
 
 @LAB.test("q1")
 def sgd_nesterov_first_steps(student):
-    expect_path(student, "q1", 3, _constant(0.1), "sgd_momentum_step with nesterov=True",
-                momentum=0.9, nesterov=True)
+    expect_path(
+        student,
+        "q1",
+        3,
+        _constant(0.1),
+        "sgd_momentum_step with nesterov=True",
+        momentum=0.9,
+        nesterov=True,
+    )
 
 
 # ---------------------------------------------------------------- q2: RMSProp
@@ -101,8 +115,7 @@ def sgd_nesterov_first_steps(student):
 
 @LAB.test("q2")
 def rmsprop_first_steps(student):
-    expect_path(student, "q2", 3, _constant(0.01), "rmsprop_step (lr 0.01, alpha 0.9)",
-                alpha=0.9)
+    expect_path(student, "q2", 3, _constant(0.01), "rmsprop_step (lr 0.01, alpha 0.9)", alpha=0.9)
 
 
 # ---------------------------------------------------------------- q3: Adam
@@ -111,4 +124,3 @@ def rmsprop_first_steps(student):
 @LAB.test("q3")
 def adam_first_steps(student):
     expect_path(student, "q3", 3, _constant(0.01), "adam_step (lr 0.01)")
-

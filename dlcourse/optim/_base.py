@@ -28,8 +28,9 @@ def check_lr(lr: object) -> float:
 def check_betas(betas: object) -> tuple[float, float]:
     """``betas`` as a pair of floats, each in ``[0, 1)`` (1 would never forget a gradient)."""
     if not isinstance(betas, tuple | list) or len(betas) != 2:
-        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}: "
-                        "pass e.g. (0.9, 0.999)")
+        raise TypeError(
+            f"betas must be a pair (beta1, beta2), got {betas!r}: pass e.g. (0.9, 0.999)"
+        )
     b1 = check_real("betas[0]", betas[0], min=0.0, max=1.0, max_open=True)
     b2 = check_real("betas[1]", betas[1], min=0.0, max=1.0, max_open=True)
     return b1, b2

@@ -17,8 +17,16 @@ from dlcourse.optim._base import Params, check_lr, closure_loss, effective_grad,
 __all__ = ["Adagrad", "adagrad_update_"]
 
 
-def adagrad_update_(param: Tensor, grad: Tensor, state_sum: Tensor, step: float, *, lr: float,
-                    lr_decay: float, eps: float) -> None:
+def adagrad_update_(
+    param: Tensor,
+    grad: Tensor,
+    state_sum: Tensor,
+    step: float,
+    *,
+    lr: float,
+    lr_decay: float,
+    eps: float,
+) -> None:
     r"""One AdaGrad step (``step`` counts from 1), updating ``state_sum`` and ``param`` in place.
 
     .. math::
@@ -56,22 +64,37 @@ class Adagrad(torch.optim.Optimizer):
     See the book: Optimizers.
     """
 
-    def __init__(self, params: Params, lr: float = 1e-2, lr_decay: float = 0,
-                 weight_decay: float = 0, initial_accumulator_value: float = 0,
-                 eps: float = 1e-10, *, maximize: bool = False) -> None:
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
+        *,
+        maximize: bool = False,
+    ) -> None:
         check_lr(lr)
         check_real("lr_decay", lr_decay, min=0.0)
         check_real("weight_decay", weight_decay, min=0.0)
         check_real("initial_accumulator_value", initial_accumulator_value, min=0.0)
         check_real("eps", eps, min=0.0)
-        defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
-                        initial_accumulator_value=initial_accumulator_value, maximize=maximize)
+        defaults = dict(
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            eps=eps,
+            initial_accumulator_value=initial_accumulator_value,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
         for group in self.param_groups:  # PyTorch creates Adagrad's state at once
             for p in group["params"]:
                 self.state[p]["step"] = scalar_tensor(0.0)
                 self.state[p]["sum"] = torch.full_like(
-                    p, group["initial_accumulator_value"], memory_format=torch.preserve_format)
+                    p, group["initial_accumulator_value"], memory_format=torch.preserve_format
+                )
 
     @torch.no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -84,6 +107,13 @@ class Adagrad(torch.optim.Optimizer):
                 state = self.state[p]
                 state["step"] += 1
                 grad = effective_grad(p, group["weight_decay"], group["maximize"])
-                adagrad_update_(p, grad, state["sum"], state["step"].item(), lr=group["lr"],
-                                lr_decay=group["lr_decay"], eps=group["eps"])
+                adagrad_update_(
+                    p,
+                    grad,
+                    state["sum"],
+                    state["step"].item(),
+                    lr=group["lr"],
+                    lr_decay=group["lr_decay"],
+                    eps=group["eps"],
+                )
         return loss

@@ -24,9 +24,18 @@ from dlcourse.optim._base import (
 __all__ = ["Adam", "adam_update_"]
 
 
-def adam_update_(param: Tensor, grad: Tensor, state: dict[str, Tensor], step: float, *,
-                 lr: float, betas: tuple[float, float], eps: float, amsgrad: bool = False,
-                 bias_correction: bool = True) -> None:
+def adam_update_(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    step: float,
+    *,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    amsgrad: bool = False,
+    bias_correction: bool = True,
+) -> None:
     r"""One Adam step (``step`` counts from 1), updating ``param`` and ``state`` in place.
 
     .. math::
@@ -81,15 +90,29 @@ class Adam(torch.optim.Optimizer):
     See the book: Optimizers.
     """
 
-    def __init__(self, params: Params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False, *,
-                 maximize: bool = False) -> None:
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
         check_lr(lr)
         betas = check_betas(betas)
         check_real("eps", eps, min=0.0)
         check_real("weight_decay", weight_decay, min=0.0)
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        amsgrad=amsgrad, maximize=maximize)
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            amsgrad=amsgrad,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
     def _state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Tensor]:
@@ -113,6 +136,14 @@ class Adam(torch.optim.Optimizer):
                 state = self._state(p, group)
                 state["step"] += 1
                 grad = effective_grad(p, group["weight_decay"], group["maximize"])
-                adam_update_(p, grad, state, state["step"].item(), lr=group["lr"],
-                             betas=group["betas"], eps=group["eps"], amsgrad=group["amsgrad"])
+                adam_update_(
+                    p,
+                    grad,
+                    state,
+                    state["step"].item(),
+                    lr=group["lr"],
+                    betas=group["betas"],
+                    eps=group["eps"],
+                    amsgrad=group["amsgrad"],
+                )
         return loss

@@ -24,8 +24,16 @@ from dlcourse.optim._base import (
 __all__ = ["Adamax", "adamax_update_"]
 
 
-def adamax_update_(param: Tensor, grad: Tensor, state: dict[str, Tensor], step: float, *,
-                   lr: float, betas: tuple[float, float], eps: float) -> None:
+def adamax_update_(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    step: float,
+    *,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+) -> None:
     r"""One AdaMax step (``step`` counts from 1), updating ``param`` and ``state`` in place.
 
     .. math::
@@ -63,8 +71,16 @@ class Adamax(torch.optim.Optimizer):
     See the book: Optimizers.
     """
 
-    def __init__(self, params: Params, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0, *, maximize: bool = False) -> None:
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        *,
+        maximize: bool = False,
+    ) -> None:
         check_lr(lr)
         betas = check_betas(betas)
         check_real("eps", eps, min=0.0)
@@ -91,6 +107,13 @@ class Adamax(torch.optim.Optimizer):
                 state = self._state(p)
                 state["step"] += 1
                 grad = effective_grad(p, group["weight_decay"], group["maximize"])
-                adamax_update_(p, grad, state, state["step"].item(), lr=group["lr"],
-                               betas=group["betas"], eps=group["eps"])
+                adamax_update_(
+                    p,
+                    grad,
+                    state,
+                    state["step"].item(),
+                    lr=group["lr"],
+                    betas=group["betas"],
+                    eps=group["eps"],
+                )
         return loss

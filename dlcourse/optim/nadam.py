@@ -29,9 +29,17 @@ def _mu(beta1: float, step: float, momentum_decay: float) -> float:
     return beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
 
 
-def nadam_update_(param: Tensor, grad: Tensor, state: dict[str, Tensor], step: float, *,
-                  lr: float, betas: tuple[float, float], eps: float,
-                  momentum_decay: float) -> None:
+def nadam_update_(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    step: float,
+    *,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    momentum_decay: float,
+) -> None:
     r"""One NAdam step (``step`` counts from 1), updating ``param`` and ``state`` in place.
 
     .. math::
@@ -82,16 +90,30 @@ class NAdam(torch.optim.Optimizer):
     See the book: Optimizers.
     """
 
-    def __init__(self, params: Params, lr: float = 2e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0, momentum_decay: float = 4e-3, *,
-                 maximize: bool = False) -> None:
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum_decay: float = 4e-3,
+        *,
+        maximize: bool = False,
+    ) -> None:
         check_lr(lr)
         betas = check_betas(betas)
         check_real("eps", eps, min=0.0)
         check_real("weight_decay", weight_decay, min=0.0)
         check_real("momentum_decay", momentum_decay, min=0.0)
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        momentum_decay=momentum_decay, maximize=maximize)
+        defaults = dict(
+            lr=lr,
+            betas=betas,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum_decay=momentum_decay,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
     def _state(self, p: Tensor) -> dict[str, Tensor]:
@@ -114,7 +136,14 @@ class NAdam(torch.optim.Optimizer):
                 state = self._state(p)
                 state["step"] += 1
                 grad = effective_grad(p, group["weight_decay"], group["maximize"])
-                nadam_update_(p, grad, state, state["step"].item(), lr=group["lr"],
-                              betas=group["betas"], eps=group["eps"],
-                              momentum_decay=group["momentum_decay"])
+                nadam_update_(
+                    p,
+                    grad,
+                    state,
+                    state["step"].item(),
+                    lr=group["lr"],
+                    betas=group["betas"],
+                    eps=group["eps"],
+                    momentum_decay=group["momentum_decay"],
+                )
         return loss

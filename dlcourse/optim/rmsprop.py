@@ -17,8 +17,17 @@ from dlcourse.optim._base import Params, check_lr, closure_loss, effective_grad,
 __all__ = ["RMSprop", "rmsprop_update_"]
 
 
-def rmsprop_update_(param: Tensor, grad: Tensor, state: dict[str, Tensor], *, lr: float,
-                    alpha: float, eps: float, momentum: float, centered: bool) -> None:
+def rmsprop_update_(
+    param: Tensor,
+    grad: Tensor,
+    state: dict[str, Tensor],
+    *,
+    lr: float,
+    alpha: float,
+    eps: float,
+    momentum: float,
+    centered: bool,
+) -> None:
     r"""One RMSProp step, updating ``param`` and the tensors of ``state`` in place.
 
     .. math::
@@ -72,16 +81,32 @@ class RMSprop(torch.optim.Optimizer):
     See the book: Optimizers.
     """
 
-    def __init__(self, params: Params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0, momentum: float = 0, centered: bool = False, *,
-                 maximize: bool = False) -> None:
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
         check_lr(lr)
         check_real("alpha", alpha, min=0.0, max=1.0, max_open=True)
         check_real("eps", eps, min=0.0)
         check_real("weight_decay", weight_decay, min=0.0)
         check_real("momentum", momentum, min=0.0)
-        defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                        momentum=momentum, centered=centered, maximize=maximize)
+        defaults = dict(
+            lr=lr,
+            alpha=alpha,
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum=momentum,
+            centered=centered,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
     def _state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Tensor]:
@@ -106,7 +131,14 @@ class RMSprop(torch.optim.Optimizer):
                 state = self._state(p, group)
                 state["step"] += 1
                 grad = effective_grad(p, group["weight_decay"], group["maximize"])
-                rmsprop_update_(p, grad, state, lr=group["lr"], alpha=group["alpha"],
-                                eps=group["eps"], momentum=group["momentum"],
-                                centered=group["centered"])
+                rmsprop_update_(
+                    p,
+                    grad,
+                    state,
+                    lr=group["lr"],
+                    alpha=group["alpha"],
+                    eps=group["eps"],
+                    momentum=group["momentum"],
+                    centered=group["centered"],
+                )
         return loss

@@ -17,8 +17,16 @@ from dlcourse.optim._base import Params, check_lr, closure_loss, effective_grad
 __all__ = ["SGD", "sgd_update_"]
 
 
-def sgd_update_(param: Tensor, grad: Tensor, buf: Tensor | None, *, lr: float, momentum: float,
-                dampening: float, nesterov: bool) -> Tensor | None:
+def sgd_update_(
+    param: Tensor,
+    grad: Tensor,
+    buf: Tensor | None,
+    *,
+    lr: float,
+    momentum: float,
+    dampening: float,
+    nesterov: bool,
+) -> Tensor | None:
     r"""One SGD step on ``param`` in place; returns the new momentum buffer (``None`` without).
 
     .. math::
@@ -65,18 +73,34 @@ class SGD(torch.optim.Optimizer):
     See the book: Optimizers.
     """
 
-    def __init__(self, params: Params, lr: float = 1e-3, momentum: float = 0,
-                 dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *,
-                 maximize: bool = False) -> None:
+    def __init__(
+        self,
+        params: Params,
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
         check_lr(lr)
         check_real("momentum", momentum, min=0.0)
         check_real("dampening", dampening, min=0.0)
         check_real("weight_decay", weight_decay, min=0.0)
         if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("nesterov=True needs momentum > 0 and dampening == 0, got "
-                             f"momentum={momentum!r}, dampening={dampening!r}")
-        defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+            raise ValueError(
+                "nesterov=True needs momentum > 0 and dampening == 0, got "
+                f"momentum={momentum!r}, dampening={dampening!r}"
+            )
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+        )
         super().__init__(params, defaults)
 
     @torch.no_grad()
@@ -89,9 +113,15 @@ class SGD(torch.optim.Optimizer):
                     continue
                 grad = effective_grad(p, group["weight_decay"], group["maximize"])
                 state = self.state[p]
-                buf = sgd_update_(p, grad, state.get("momentum_buffer"), lr=group["lr"],
-                                  momentum=group["momentum"], dampening=group["dampening"],
-                                  nesterov=group["nesterov"])
+                buf = sgd_update_(
+                    p,
+                    grad,
+                    state.get("momentum_buffer"),
+                    lr=group["lr"],
+                    momentum=group["momentum"],
+                    dampening=group["dampening"],
+                    nesterov=group["nesterov"],
+                )
                 if buf is not None:
                     state["momentum_buffer"] = buf
         return loss

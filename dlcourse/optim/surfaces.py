@@ -74,21 +74,31 @@ def _narrow(xy: Tensor) -> Tensor:
     return 0.05 * (x**2 + y**2) - well
 
 
-RAVINE = Surface("ravine", _ravine, start=(-9.0, 1.0), minimum=(0.0, 0.0),
-                 xlim=(-10.0, 2.0), ylim=(-1.6, 1.6))
-SADDLE = Surface("saddle", _saddle, start=(-1.5, 1e-3), minimum=(0.0, 1.0),
-                 xlim=(-1.8, 1.8), ylim=(-1.6, 1.6))
-NARROW = Surface("narrow well", _narrow, start=(-1.5, 0.2),
-                 minimum=(0.99775454913528, 0.99775454913528),
-                 xlim=(-2.0, 2.0), ylim=(-1.5, 2.0))
+RAVINE = Surface(
+    "ravine", _ravine, start=(-9.0, 1.0), minimum=(0.0, 0.0), xlim=(-10.0, 2.0), ylim=(-1.6, 1.6)
+)
+SADDLE = Surface(
+    "saddle", _saddle, start=(-1.5, 1e-3), minimum=(0.0, 1.0), xlim=(-1.8, 1.8), ylim=(-1.6, 1.6)
+)
+NARROW = Surface(
+    "narrow well",
+    _narrow,
+    start=(-1.5, 0.2),
+    minimum=(0.99775454913528, 0.99775454913528),
+    xlim=(-2.0, 2.0),
+    ylim=(-1.5, 2.0),
+)
 #: The surfaces by name.
 SURFACES = {s.name: s for s in (RAVINE, SADDLE, NARROW)}
 
 
-def trajectory(surface: Surface | Callable[[Tensor], Tensor],
-               make_optimizer: Callable[[list[Tensor]], torch.optim.Optimizer], steps: int,
-               start: tuple[float, float] | None = None,
-               lr_factor: Callable[[int], float] | None = None) -> Tensor:
+def trajectory(
+    surface: Surface | Callable[[Tensor], Tensor],
+    make_optimizer: Callable[[list[Tensor]], torch.optim.Optimizer],
+    steps: int,
+    start: tuple[float, float] | None = None,
+    lr_factor: Callable[[int], float] | None = None,
+) -> Tensor:
     """Run an optimizer on a surface in float64 and return the visited points.
 
     Args:
@@ -123,7 +133,8 @@ def trajectory(surface: Surface | Callable[[Tensor], Tensor],
         loss = surface(point)
         if not math.isfinite(float(loss.detach())):
             raise FloatingPointError(
-                f"the loss became {float(loss.detach())} at step {t}: lower the learning rate")
+                f"the loss became {float(loss.detach())} at step {t}: lower the learning rate"
+            )
         loss.backward()
         opt.step()
         path.append(point.detach().clone())

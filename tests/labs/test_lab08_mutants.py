@@ -29,13 +29,18 @@ _TABLE: dict[str, tuple[str, list[tuple[str, str]], str]] = {
             ("        buf = grad.clone()", "        buf = -lr * grad"),
             (SGD_BUF, "        buf = momentum * buf - lr * grad"),
             ("    return param - lr * update, buf", "    return param + update, buf"),
-            ("    update = grad + momentum * buf if nesterov else buf",
-             "    update = momentum * buf - lr * grad if nesterov else buf"),
+            (
+                "    update = grad + momentum * buf if nesterov else buf",
+                "    update = momentum * buf - lr * grad if nesterov else buf",
+            ),
         ],
         "velocity form",
     ),
     "momentum buffer as an average": (
-        "q1", [(SGD_BUF, "        buf = momentum * buf + (1 - momentum) * grad")], "an average"),
+        "q1",
+        [(SGD_BUF, "        buf = momentum * buf + (1 - momentum) * grad")],
+        "an average",
+    ),
     "Nesterov ignored": (
         "q1",
         [("    update = grad + momentum * buf if nesterov else buf", "    update = buf")],
@@ -47,37 +52,55 @@ _TABLE: dict[str, tuple[str, list[tuple[str, str]], str]] = {
         "eps is inside the square root",
     ),
     "RMSProp: no square root": (
-        "q2", [(RMS_STEP, "    return param - lr * grad / (square_avg + eps), square_avg")],
+        "q2",
+        [(RMS_STEP, "    return param - lr * grad / (square_avg + eps), square_avg")],
         "square root is missing",
     ),
     "RMSProp: alpha swapped": (
         "q2",
-        [("    square_avg = alpha * square_avg + (1 - alpha) * grad * grad",
-          "    square_avg = (1 - alpha) * square_avg + alpha * grad * grad")],
+        [
+            (
+                "    square_avg = alpha * square_avg + (1 - alpha) * grad * grad",
+                "    square_avg = (1 - alpha) * square_avg + alpha * grad * grad",
+            )
+        ],
         "swapped",
     ),
     "Adam without bias correction": (
         "q3",
-        [("    m_hat = exp_avg / (1 - beta1**step)", "    m_hat = exp_avg"),
-         ("    v_hat = exp_avg_sq / (1 - beta2**step)", "    v_hat = exp_avg_sq")],
+        [
+            ("    m_hat = exp_avg / (1 - beta1**step)", "    m_hat = exp_avg"),
+            ("    v_hat = exp_avg_sq / (1 - beta2**step)", "    v_hat = exp_avg_sq"),
+        ],
         "bias correction is missing",
     ),
     "Adam: only m corrected": (
-        "q3", [("    v_hat = exp_avg_sq / (1 - beta2**step)", "    v_hat = exp_avg_sq")],
+        "q3",
+        [("    v_hat = exp_avg_sq / (1 - beta2**step)", "    v_hat = exp_avg_sq")],
         "only the first moment",
     ),
     "Adam: eps inside the square root": (
         "q3",
-        [(ADAM_STEP,
-          "    return param - lr * m_hat / torch.sqrt(v_hat + eps), exp_avg, exp_avg_sq")],
+        [
+            (
+                ADAM_STEP,
+                "    return param - lr * m_hat / torch.sqrt(v_hat + eps), exp_avg, exp_avg_sq",
+            )
+        ],
         "eps is inside the square root",
     ),
     "Adam: step counted from 0": (
         "q3",
-        [("    m_hat = exp_avg / (1 - beta1**step)",
-          "    m_hat = exp_avg / (1 - beta1**(step + 1))"),
-         ("    v_hat = exp_avg_sq / (1 - beta2**step)",
-          "    v_hat = exp_avg_sq / (1 - beta2**(step + 1))")],
+        [
+            (
+                "    m_hat = exp_avg / (1 - beta1**step)",
+                "    m_hat = exp_avg / (1 - beta1**(step + 1))",
+            ),
+            (
+                "    v_hat = exp_avg_sq / (1 - beta2**step)",
+                "    v_hat = exp_avg_sq / (1 - beta2**(step + 1))",
+            ),
+        ],
         "torch.optim gives",
     ),
 }
