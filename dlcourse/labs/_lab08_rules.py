@@ -129,7 +129,8 @@ MISTAKES: dict[str, dict[str, Callable[..., Rule]]] = {
         "multiply by lr in the step": _velocity,
         "the buffer is an average, buf = momentum·buf + (1 − momentum)·grad; PyTorch's buffer is "
         "a sum, buf = momentum·buf + grad": _ema,
-        "nesterov=True is ignored: with Nesterov the step uses grad + momentum·buf, not buf": _no_nesterov,
+        "nesterov=True is ignored: with Nesterov the step uses "
+        "grad + momentum·buf, not buf": _no_nesterov,
     },
     "q2": {
         "eps is inside the square root; PyTorch divides by sqrt(square_avg) + eps": _rms(
