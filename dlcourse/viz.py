@@ -24,11 +24,13 @@ from dlcourse.probes import ActivationStats, LayerStats
 __all__ = [
     "DPI",
     "QUANTITIES",
+    "animate_trajectories",
     "label_axes",
     "plot_depth_profile",
     "plot_layer_histograms",
     "plot_loss_curves",
     "plot_schedules",
+    "plot_trajectories",
 ]
 
 DPI = 100
@@ -291,3 +293,109 @@ def plot_schedules(curves: Mapping[str, Any], momenta: Mapping[str, Any] | None 
     if momenta:
         label_axes(axes[1], "step", "momentum", "momentum")
     return fig
+def _surface_axes(ax: Any, surface: Any, levels: int = 25, resolution: int = 120) -> None:
+    """Draw contour lines of a 2-D surface (of its log), and its minimum as a star."""
+    import torch
+
+    (x0, x1), (y0, y1) = surface.xlim, surface.ylim
+    xs = torch.linspace(x0, x1, resolution, dtype=torch.float64)
+    ys = torch.linspace(y0, y1, resolution, dtype=torch.float64)
+    X, Y = torch.meshgrid(xs, ys, indexing="xy")
+    Z = surface(torch.stack([X, Y], dim=-1)).numpy()
+    Z = np.log1p(Z - Z.min())  # log scale: the valley floor and the walls both show
+    ax.contour(X.numpy(), Y.numpy(), Z, levels=levels, cmap="Greys", linewidths=0.6)
+    ax.plot(*surface.minimum, marker="*", color="k", markersize=10, linestyle="none")
+    ax.set_xlim(*surface.xlim)
+    ax.set_ylim(*surface.ylim)
+
+
+def plot_trajectories(surface: Any, paths: Mapping[str, Any], title: str | None = None,
+                      width: float = 6.4, height: float = 3.6) -> Figure:
+    """Contours of a 2-D loss surface with one optimizer's path per label.
+
+    Args:
+        surface: a :class:`~dlcourse.optim.surfaces.Surface` (callable on ``(..., 2)`` tensors,
+            with ``xlim``, ``ylim`` and ``minimum``).
+        paths: label -> a ``(T + 1, 2)`` array of visited points, e.g. from
+            :func:`dlcourse.optim.surfaces.trajectory`.
+        title: the axes title.
+        width: figure width in inches.
+        height: figure height in inches.
+
+    Returns:
+        The figure; the minimum is marked with a star, each path with dots joined by a line.
+
+    See the book: Optimizers.
+    """
+    _check_mapping("paths", paths, "label -> (T + 1, 2) points")
+    fig = _new_figure(width, height, layout="constrained")
+    ax = fig.subplots()
+    _surface_axes(ax, surface)
+    for label, path in paths.items():
+        xy = np.asarray(path, dtype=float)
+        ax.plot(xy[:, 0], xy[:, 1], marker="o", markersize=2, linewidth=1, label=str(label))
+    label_axes(ax, "x", "y", title)
+    return fig
+
+
+def animate_trajectories(surface: Any, paths: Mapping[str, Any], frames: int = 30,
+                         title: str | None = None, dpi: int = 60) -> str:
+    """An animation of optimizers moving on a 2-D surface, as self-contained HTML.
+
+    Matplotlib's ``to_jshtml`` embeds every frame as a PNG and its own player script, so the
+    result plays in the HTML book offline (no script or style is fetched from a server).
+    Keep it small: few frames, low dpi.
+
+    Args:
+        surface: the :class:`~dlcourse.optim.surfaces.Surface` the paths ran on.
+        paths: label -> ``(T + 1, 2)`` points; frame ``k`` shows every path up to step
+            ``k·T/frames``.
+        frames: the number of frames (>= 2).
+        title: the axes title.
+        dpi: resolution of each frame.
+
+    Returns:
+        The HTML of the player (display it with ``IPython.display.HTML``).
+
+    See the book: Optimizers.
+    """
+    from matplotlib.animation import FuncAnimation
+
+    _check_mapping("paths", paths, "label -> (T + 1, 2) points")
+    check_int("frames", frames, min=2)
+    check_int("dpi", dpi, min=10)
+    data = {str(k): np.asarray(v, dtype=float) for k, v in paths.items()}
+    longest = max(len(xy) for xy in data.values())
+    fig = plt.figure(figsize=(5.0, 3.2), dpi=dpi, layout="constrained")
+    plt.close(fig)
+    ax = fig.subplots()
+    _surface_axes(ax, surface)
+    lines = {k: ax.plot([], [], marker="o", markersize=2, linewidth=1, label=k)[0] for k in data}
+    label_axes(ax, "x", "y", title)
+
+    def draw(frame: int) -> list[Any]:
+        upto = 1 + round(frame * (longest - 1) / (frames - 1))
+        for k, line in lines.items():
+            line.set_data(data[k][:upto, 0], data[k][:upto, 1])
+        return list(lines.values())
+
+    anim = FuncAnimation(fig, draw, frames=frames, interval=150, blit=False)
+    return _offline_player(str(anim.to_jshtml(default_mode="once")))
+
+
+# Matplotlib's player draws its buttons with Font Awesome icons loaded from a CDN; offline the
+# buttons would be blank, so the stylesheet goes and each icon becomes a plain character.
+_ICONS = {"fa-fast-backward": "&#x23EE;", "fa-step-backward": "&#x23F4;&#x23F4;",
+          "fa-play fa-flip-horizontal": "&#x23F4;", "fa-pause": "&#x23F8;",
+          "fa-play": "&#x23F5;", "fa-step-forward": "&#x23F5;&#x23F5;",
+          "fa-fast-forward": "&#x23ED;", "fa-minus": "&minus;", "fa-plus": "+"}
+
+
+def _offline_player(html: str) -> str:
+    """Remove the player's only network resource (Font Awesome) and keep its buttons labelled."""
+    import re
+
+    html = re.sub(r'<link rel="stylesheet"\s*href="https?://[^"]*font-awesome[^"]*">', "", html)
+    for icon, text in _ICONS.items():
+        html = html.replace(f'<i class="fa {icon}"></i>', text)
+    return html

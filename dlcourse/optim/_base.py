@@ -1,0 +1,67 @@
+"""What every optimizer of :mod:`dlcourse.optim` shares.
+
+Argument checks, the dtype of scalar state such as ``step``, and the gradient with weight decay.
+
+See the book: Optimizers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from dlcourse._validate import check_real
+
+__all__ = ["check_betas", "check_lr", "closure_loss", "effective_grad", "scalar_tensor"]
+
+Params = Iterable[Tensor] | Iterable[dict[str, Any]]
+
+
+def check_lr(lr: object) -> float:
+    """``lr`` as a float; it must be a finite number ``>= 0`` (0 freezes the parameters)."""
+    return check_real("lr", lr, min=0.0)
+
+
+def check_betas(betas: object) -> tuple[float, float]:
+    """``betas`` as a pair of floats, each in ``[0, 1)`` (1 would never forget a gradient)."""
+    if not isinstance(betas, tuple | list) or len(betas) != 2:
+        raise TypeError(
+            f"betas must be a pair (beta1, beta2), got {betas!r}: pass e.g. (0.9, 0.999)"
+        )
+    b1 = check_real("betas[0]", betas[0], min=0.0, max=1.0, max_open=True)
+    b2 = check_real("betas[1]", betas[1], min=0.0, max=1.0, max_open=True)
+    return b1, b2
+
+
+def scalar_tensor(value: float) -> Tensor:
+    """A 0-d tensor for ``step`` and similar counters, in the dtype PyTorch uses for them.
+
+    PyTorch keeps these in float64 when the default dtype is float64 and in float32 otherwise;
+    we do the same so that a state dict moves between our optimizers and PyTorch's unchanged.
+    """
+    dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+    return torch.tensor(value, dtype=dtype)
+
+
+def effective_grad(p: Tensor, weight_decay: float, maximize: bool) -> Tensor:
+    r"""The gradient the update uses: :math:`\pm\nabla_\theta J + \lambda\theta` (L2 weight decay).
+
+    ``maximize`` flips the sign (gradient ascent). Returns a new tensor when it changes anything,
+    never modifying ``p.grad``.
+    """
+    assert p.grad is not None
+    grad = -p.grad if maximize else p.grad
+    if weight_decay != 0:
+        grad = grad.add(p, alpha=weight_decay)
+    return grad
+
+
+def closure_loss(closure: Callable[[], Any] | None) -> Any:
+    """Evaluate ``closure`` with gradients enabled (as :meth:`torch.optim.Optimizer.step` does)."""
+    if closure is None:
+        return None
+    with torch.enable_grad():
+        return closure()
