@@ -14,7 +14,8 @@
 * :mod:`dlcourse.experiments.clipping` — the demos of the Exploding gradients and clipping chapter;
 * :mod:`dlcourse.experiments.preprocessing` — the demos of the Data preprocessing chapter;
 * :mod:`dlcourse.experiments.activations` — the demos of the Activation functions chapter;
-* :mod:`dlcourse.experiments.augmentation` — the demos of the Data augmentation chapter.
+* :mod:`dlcourse.experiments.augmentation` — the demos of the Data augmentation chapter;
+* :mod:`dlcourse.experiments.optimizers` — the demos of the Optimizers chapter.
 
 A chapter imports from its own module, e.g. ``from dlcourse.experiments.initialization import
 glorot_table``, and the claim log from ``dlcourse.experiments.claims``; the deep-stack runner
@@ -30,6 +31,7 @@ __all__ = [
     "clipping",
     "initialization",
     "initialization_theory",
+    "optimizers",
     "preprocessing",
     "regularization",
     "schedules",
