@@ -9,8 +9,7 @@ question, and the grader's message must name the mistake (the phrase in the tabl
 from __future__ import annotations
 
 import pytest
-
-from dlcourse.authoring.mutants import Mutant, grade_mutants, mutant_table, mutant_verdict
+from mutant_suite import Table, mutant_suite
 
 pytestmark = pytest.mark.slow
 
@@ -18,7 +17,7 @@ LAB = "lab02_backprop"
 QUESTIONS = ["q1", "q2", "q3", "q4"]
 
 # name: (question, [(text in the solution cell, replacement), ...], phrase the message must contain)
-_TABLE: dict[str, tuple[str, list[tuple[str, str]], str]] = {
+_TABLE: Table = {
     "local gradient without the upstream": (
         "q1",
         [("df_dx = df_dq * 1.0", "df_dx = 1.0")],
@@ -80,27 +79,10 @@ _TABLE: dict[str, tuple[str, list[tuple[str, str]], str]] = {
     ),
 }
 
-MUTANTS = {name: Mutant(q, tuple(edits), phrase) for name, (q, edits, phrase) in _TABLE.items()}
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    results = grade_mutants(LAB, MUTANTS, tmp_path_factory.mktemp("mutants"))
-    print("\n" + mutant_table(results, MUTANTS))
-    return results
-
-
-def test_enough_mutants_for_every_question():
-    assert len(MUTANTS) >= 8
-    assert {m.question for m in MUTANTS.values()} == set(QUESTIONS)
-
-
-def test_solution_scores_full_marks_and_the_untouched_lab_zero(graded):
-    assert graded["solution"]["total"] == graded["solution"]["max_total"] == 10
-    assert graded["untouched"]["total"] == 0
-    assert {q["status"] for q in graded["untouched"]["questions"].values()} == {"not_implemented"}
-
-
-@pytest.mark.parametrize("name", list(MUTANTS))
-def test_each_mutant_loses_exactly_its_question(graded, name):
-    assert mutant_verdict(graded, name, MUTANTS[name]) is None
+(
+    MUTANTS,
+    graded,
+    test_enough_mutants_for_every_question,
+    test_solution_scores_full_marks_and_the_untouched_lab_zero,
+    test_each_mutant_loses_exactly_its_question,
+) = mutant_suite(LAB, _TABLE, QUESTIONS)

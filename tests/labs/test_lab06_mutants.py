@@ -9,8 +9,7 @@ on (the phrase in the table). ``pytest -s`` prints the table of messages.
 from __future__ import annotations
 
 import pytest
-
-from dlcourse.authoring.mutants import Mutant, grade_mutants, mutant_table, mutant_verdict
+from mutant_suite import Table, mutant_suite
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +25,7 @@ L2_LOOP = '        if name.endswith("weight"):\n            total = total + valu
 RESTORE = "return epochs_run, snapshots[best_index]"
 
 # name: (question, [(text in the solution cell, replacement), ...], phrase the message must contain)
-_TABLE: dict[str, tuple[str, list[tuple[str, str]], str]] = {
+_TABLE: Table = {
     "inverted dropout active in eval": (
         "q1",
         [(INV_EVAL, "    if p == 0:\n")],
@@ -105,26 +104,10 @@ _TABLE: dict[str, tuple[str, list[tuple[str, str]], str]] = {
     ),
 }
 
-MUTANTS = {name: Mutant(q, tuple(edits), phrase) for name, (q, edits, phrase) in _TABLE.items()}
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    results = grade_mutants(LAB, MUTANTS, tmp_path_factory.mktemp("mutants"))
-    print("\n" + mutant_table(results, MUTANTS))
-    return results
-
-
-def test_enough_mutants_for_every_question():
-    assert len(MUTANTS) >= 8
-    assert {m.question for m in MUTANTS.values()} == set(QUESTIONS)
-
-
-def test_solution_scores_full_marks_and_the_untouched_lab_zero(graded):
-    assert graded["solution"]["total"] == graded["solution"]["max_total"] == 10
-    assert graded["untouched"]["total"] == 0
-
-
-@pytest.mark.parametrize("name", list(MUTANTS))
-def test_each_mutant_loses_exactly_its_question(graded, name):
-    assert mutant_verdict(graded, name, MUTANTS[name]) is None
+(
+    MUTANTS,
+    graded,
+    test_enough_mutants_for_every_question,
+    test_solution_scores_full_marks_and_the_untouched_lab_zero,
+    test_each_mutant_loses_exactly_its_question,
+) = mutant_suite(LAB, _TABLE, QUESTIONS)

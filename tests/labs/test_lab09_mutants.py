@@ -8,8 +8,7 @@ phrase in the table). ``pytest -s`` prints the table of messages.
 from __future__ import annotations
 
 import pytest
-
-from dlcourse.authoring.mutants import Mutant, grade_mutants, mutant_table, mutant_verdict
+from mutant_suite import Table, mutant_suite
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +22,7 @@ FINAL = "    return low + (floor - low) * f, max_momentum"
 COOLDOWN = "        if cooling > 0:\n            cooling -= 1\n            bad = 0\n"
 
 # name: (question, [(text in the solution cell, replacement), ...], phrase the message must contain)
-_TABLE: dict[str, tuple[str, list[tuple[str, str]], str]] = {
+_TABLE: Table = {
     "milestone counted one step late": (
         "q1",
         [("if t >= m", "if t > m")],
@@ -89,28 +88,10 @@ _TABLE: dict[str, tuple[str, list[tuple[str, str]], str]] = {
 }
 
 
-MUTANTS = {name: Mutant(q, tuple(edits), phrase) for name, (q, edits, phrase) in _TABLE.items()}
-
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory):
-    results = grade_mutants(LAB, MUTANTS, tmp_path_factory.mktemp("mutants"))
-    print("\n" + mutant_table(results, MUTANTS))
-    return results
-
-
-def test_enough_mutants_for_every_question():
-    assert len(MUTANTS) >= 8
-    assert {m.question for m in MUTANTS.values()} == set(QUESTIONS)
-
-
-def test_solution_scores_full_marks_and_the_untouched_lab_zero(graded):
-    assert graded["solution"]["total"] == graded["solution"]["max_total"] == 10
-    assert graded["untouched"]["total"] == 0
-    statuses = {r["status"] for r in graded["untouched"]["questions"].values()}
-    assert statuses == {"not_implemented"}
-
-
-@pytest.mark.parametrize("name", list(MUTANTS))
-def test_each_mutant_loses_exactly_its_question(graded, name):
-    assert mutant_verdict(graded, name, MUTANTS[name]) is None
+(
+    MUTANTS,
+    graded,
+    test_enough_mutants_for_every_question,
+    test_solution_scores_full_marks_and_the_untouched_lab_zero,
+    test_each_mutant_loses_exactly_its_question,
+) = mutant_suite(LAB, _TABLE, QUESTIONS)
