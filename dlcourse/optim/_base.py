@@ -15,7 +15,14 @@ from torch import Tensor
 
 from dlcourse._validate import check_real
 
-__all__ = ["check_betas", "check_lr", "closure_loss", "effective_grad", "scalar_tensor"]
+__all__ = [
+    "ParameterwiseOptimizer",
+    "check_betas",
+    "check_lr",
+    "closure_loss",
+    "effective_grad",
+    "scalar_tensor",
+]
 
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -65,3 +72,40 @@ def closure_loss(closure: Callable[[], Any] | None) -> Any:
         return None
     with torch.enable_grad():
         return closure()
+
+
+class ParameterwiseOptimizer(torch.optim.Optimizer):
+    """An optimizer whose step updates each parameter on its own, as every one here does.
+
+    :meth:`step` visits every parameter that has a gradient: it creates the parameter's state on
+    first use (:meth:`_init_state`), counts the step when the state has a ``step``, forms the
+    gradient with weight decay and the sign of ``maximize`` (:func:`effective_grad`), and hands
+    both to :meth:`_update`, where each optimizer's update rule lives.
+    """
+
+    def _init_state(self, state: dict[str, Any], p: Tensor, group: dict[str, Any]) -> None:
+        """Fill a parameter's empty ``state`` (no state by default)."""
+
+    def _update(
+        self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        """Apply the update rule to ``p`` in place."""
+        raise NotImplementedError
+
+    @torch.no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Perform one update of every parameter that has a gradient; returns the closure's loss."""
+        loss = closure_loss(closure)
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    self._init_state(state, p, group)
+                if "step" in state:
+                    state["step"] += 1
+                self._update(
+                    p, effective_grad(p, group["weight_decay"], group["maximize"]), state, group
+                )
+        return loss

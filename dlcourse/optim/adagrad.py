@@ -5,14 +5,13 @@ See the book: Optimizers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from dlcourse._validate import check_real
-from dlcourse.optim._base import Params, check_lr, closure_loss, effective_grad, scalar_tensor
+from dlcourse.optim._base import ParameterwiseOptimizer, Params, check_lr, scalar_tensor
 
 __all__ = ["Adagrad", "adagrad_update_"]
 
@@ -38,7 +37,7 @@ def adagrad_update_(
     param.addcdiv_(grad, state_sum.sqrt().add_(eps), value=-clr)
 
 
-class Adagrad(torch.optim.Optimizer):
+class Adagrad(ParameterwiseOptimizer):
     r"""AdaGrad :cite:`duchi2011adaptive`: each coordinate's step shrinks with its gradient history.
 
     .. math::
@@ -96,24 +95,15 @@ class Adagrad(torch.optim.Optimizer):
                     p, group["initial_accumulator_value"], memory_format=torch.preserve_format
                 )
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Perform one update of every parameter that has a gradient; returns the closure's loss."""
-        loss = closure_loss(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                state["step"] += 1
-                grad = effective_grad(p, group["weight_decay"], group["maximize"])
-                adagrad_update_(
-                    p,
-                    grad,
-                    state["sum"],
-                    state["step"].item(),
-                    lr=group["lr"],
-                    lr_decay=group["lr_decay"],
-                    eps=group["eps"],
-                )
-        return loss
+    def _update(
+        self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        adagrad_update_(
+            p,
+            grad,
+            state["sum"],
+            state["step"].item(),
+            lr=group["lr"],
+            lr_decay=group["lr_decay"],
+            eps=group["eps"],
+        )

@@ -5,7 +5,6 @@ See the book: Optimizers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -13,11 +12,10 @@ from torch import Tensor
 
 from dlcourse._validate import check_real
 from dlcourse.optim._base import (
+    ParameterwiseOptimizer,
     Params,
     check_betas,
     check_lr,
-    closure_loss,
-    effective_grad,
     scalar_tensor,
 )
 
@@ -60,7 +58,7 @@ def nadam_update_(
     param.addcdiv_(exp_avg, denom, value=-lr * mu_next / (1.0 - mu_product * mu_next))
 
 
-class NAdam(torch.optim.Optimizer):
+class NAdam(ParameterwiseOptimizer):
     r"""NAdam :cite:`dozat2016incorporating`: Adam whose momentum step looks ahead as Nesterov's.
 
     .. math::
@@ -116,34 +114,22 @@ class NAdam(torch.optim.Optimizer):
         )
         super().__init__(params, defaults)
 
-    def _state(self, p: Tensor) -> dict[str, Tensor]:
-        state = self.state[p]
-        if not state:
-            state["step"] = scalar_tensor(0.0)
-            state["mu_product"] = scalar_tensor(1.0)
-            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        return state
+    def _init_state(self, state: dict[str, Any], p: Tensor, group: dict[str, Any]) -> None:
+        state["step"] = scalar_tensor(0.0)
+        state["mu_product"] = scalar_tensor(1.0)
+        state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Perform one update of every parameter that has a gradient; returns the closure's loss."""
-        loss = closure_loss(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self._state(p)
-                state["step"] += 1
-                grad = effective_grad(p, group["weight_decay"], group["maximize"])
-                nadam_update_(
-                    p,
-                    grad,
-                    state,
-                    state["step"].item(),
-                    lr=group["lr"],
-                    betas=group["betas"],
-                    eps=group["eps"],
-                    momentum_decay=group["momentum_decay"],
-                )
-        return loss
+    def _update(
+        self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        nadam_update_(
+            p,
+            grad,
+            state,
+            state["step"].item(),
+            lr=group["lr"],
+            betas=group["betas"],
+            eps=group["eps"],
+            momentum_decay=group["momentum_decay"],
+        )

@@ -5,14 +5,13 @@ See the book: Optimizers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import Tensor
 
 from dlcourse._validate import check_real
-from dlcourse.optim._base import Params, check_lr, closure_loss, effective_grad, scalar_tensor
+from dlcourse.optim._base import ParameterwiseOptimizer, Params, check_lr, scalar_tensor
 
 __all__ = ["RMSprop", "rmsprop_update_"]
 
@@ -51,7 +50,7 @@ def rmsprop_update_(
         param.addcdiv_(grad, avg, value=-lr)
 
 
-class RMSprop(torch.optim.Optimizer):
+class RMSprop(ParameterwiseOptimizer):
     r"""RMSProp :cite:`hinton2012rmsprop`: divide by a running root mean square of the gradients.
 
     .. math::
@@ -109,36 +108,24 @@ class RMSprop(torch.optim.Optimizer):
         )
         super().__init__(params, defaults)
 
-    def _state(self, p: Tensor, group: dict[str, Any]) -> dict[str, Tensor]:
-        state = self.state[p]
-        if not state:
-            state["step"] = scalar_tensor(0.0)
-            state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            if group["momentum"] > 0:
-                state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            if group["centered"]:
-                state["grad_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        return state
+    def _init_state(self, state: dict[str, Any], p: Tensor, group: dict[str, Any]) -> None:
+        state["step"] = scalar_tensor(0.0)
+        state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        if group["centered"]:
+            state["grad_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Perform one update of every parameter that has a gradient; returns the closure's loss."""
-        loss = closure_loss(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self._state(p, group)
-                state["step"] += 1
-                grad = effective_grad(p, group["weight_decay"], group["maximize"])
-                rmsprop_update_(
-                    p,
-                    grad,
-                    state,
-                    lr=group["lr"],
-                    alpha=group["alpha"],
-                    eps=group["eps"],
-                    momentum=group["momentum"],
-                    centered=group["centered"],
-                )
-        return loss
+    def _update(
+        self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        rmsprop_update_(
+            p,
+            grad,
+            state,
+            lr=group["lr"],
+            alpha=group["alpha"],
+            eps=group["eps"],
+            momentum=group["momentum"],
+            centered=group["centered"],
+        )

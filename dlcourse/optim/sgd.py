@@ -5,14 +5,12 @@ See the book: Optimizers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import torch
 from torch import Tensor
 
 from dlcourse._validate import check_real
-from dlcourse.optim._base import Params, check_lr, closure_loss, effective_grad
+from dlcourse.optim._base import ParameterwiseOptimizer, Params, check_lr
 
 __all__ = ["SGD", "sgd_update_"]
 
@@ -43,7 +41,7 @@ def sgd_update_(
     return buf
 
 
-class SGD(torch.optim.Optimizer):
+class SGD(ParameterwiseOptimizer):
     r"""Stochastic gradient descent, optionally with (Nesterov) momentum.
 
     .. math::
@@ -103,25 +101,17 @@ class SGD(torch.optim.Optimizer):
         )
         super().__init__(params, defaults)
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """Perform one update of every parameter that has a gradient; returns the closure's loss."""
-        loss = closure_loss(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                grad = effective_grad(p, group["weight_decay"], group["maximize"])
-                state = self.state[p]
-                buf = sgd_update_(
-                    p,
-                    grad,
-                    state.get("momentum_buffer"),
-                    lr=group["lr"],
-                    momentum=group["momentum"],
-                    dampening=group["dampening"],
-                    nesterov=group["nesterov"],
-                )
-                if buf is not None:
-                    state["momentum_buffer"] = buf
-        return loss
+    def _update(
+        self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        buf = sgd_update_(
+            p,
+            grad,
+            state.get("momentum_buffer"),
+            lr=group["lr"],
+            momentum=group["momentum"],
+            dampening=group["dampening"],
+            nesterov=group["nesterov"],
+        )
+        if buf is not None:
+            state["momentum_buffer"] = buf
