@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from dlcourse._validate import check_int, check_real
-from dlcourse.optim._base import check_lr, closure_loss, effective_grad, scalar_tensor
+from dlcourse.optim._base import ParameterwiseOptimizer, check_lr, scalar_tensor
 from dlcourse.optim.adam import adam_update_
 from dlcourse.optim.surfaces import Surface
 
@@ -36,7 +36,11 @@ __all__ = [
 MakeOptimizer = Callable[[Any], torch.optim.Optimizer]
 
 
-class LectureMomentum(torch.optim.Optimizer):
+# The lectures' variants have neither weight decay nor gradient ascent.
+_PLAIN = dict(weight_decay=0.0, maximize=False)
+
+
+class LectureMomentum(ParameterwiseOptimizer):
     r"""Momentum as the lectures write it.
 
     .. math:: m \leftarrow \beta m - \eta g, \qquad \theta \leftarrow \theta + m
@@ -52,24 +56,17 @@ class LectureMomentum(torch.optim.Optimizer):
     def __init__(self, params: Any, lr: float, momentum: float = 0.9) -> None:
         check_lr(lr)
         check_real("momentum", momentum, min=0.0, max=1.0, max_open=True)
-        super().__init__(params, dict(lr=lr, momentum=momentum))
+        super().__init__(params, dict(lr=lr, momentum=momentum, **_PLAIN))
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient."""
-        loss = closure_loss(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                m = state.setdefault("velocity", torch.zeros_like(p))
-                m.mul_(group["momentum"]).add_(p.grad, alpha=-group["lr"])
-                p.add_(m)
-        return loss
+    def _update(
+        self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        m = state.setdefault("velocity", torch.zeros_like(p))
+        m.mul_(group["momentum"]).add_(grad, alpha=-group["lr"])
+        p.add_(m)
 
 
-class RMSpropEpsInside(torch.optim.Optimizer):
+class RMSpropEpsInside(ParameterwiseOptimizer):
     r"""RMSProp with :math:`\epsilon` inside the square root.
 
     It steps :math:`\theta \leftarrow \theta - \eta\, g / \sqrt{v + \epsilon}`; PyTorch's
@@ -82,23 +79,17 @@ class RMSpropEpsInside(torch.optim.Optimizer):
         check_lr(lr)
         check_real("alpha", alpha, min=0.0, max=1.0, max_open=True)
         check_real("eps", eps, min=0.0)
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps))
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, **_PLAIN))
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient."""
-        loss = closure_loss(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                v = self.state[p].setdefault("square_avg", torch.zeros_like(p))
-                v.mul_(group["alpha"]).addcmul_(p.grad, p.grad, value=1 - group["alpha"])
-                p.addcdiv_(p.grad, v.add(group["eps"]).sqrt(), value=-group["lr"])
-        return loss
+    def _update(
+        self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        v = state.setdefault("square_avg", torch.zeros_like(p))
+        v.mul_(group["alpha"]).addcmul_(grad, grad, value=1 - group["alpha"])
+        p.addcdiv_(grad, v.add(group["eps"]).sqrt(), value=-group["lr"])
 
 
-class AdamNoBiasCorrection(torch.optim.Optimizer):
+class AdamNoBiasCorrection(ParameterwiseOptimizer):
     r"""Adam without the :math:`1-\beta^t` corrections, the form the lectures print.
 
     It steps :math:`\theta \leftarrow \theta - \eta\, m_t / (\sqrt{v_t} + \epsilon)`.
@@ -114,33 +105,26 @@ class AdamNoBiasCorrection(torch.optim.Optimizer):
         eps: float = 1e-8,
     ) -> None:
         check_lr(lr)
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps))
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, **_PLAIN))
 
-    @torch.no_grad()
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
-        """One update of every parameter that has a gradient."""
-        loss = closure_loss(closure)
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                state = self.state[p]
-                if not state:
-                    state["step"] = scalar_tensor(0.0)
-                    state["exp_avg"] = torch.zeros_like(p)
-                    state["exp_avg_sq"] = torch.zeros_like(p)
-                state["step"] += 1
-                adam_update_(
-                    p,
-                    effective_grad(p, 0.0, False),
-                    state,
-                    state["step"].item(),
-                    lr=group["lr"],
-                    betas=group["betas"],
-                    eps=group["eps"],
-                    bias_correction=False,
-                )
-        return loss
+    def _init_state(self, state: dict[str, Any], p: Tensor, group: dict[str, Any]) -> None:
+        state["step"] = scalar_tensor(0.0)
+        state["exp_avg"] = torch.zeros_like(p)
+        state["exp_avg_sq"] = torch.zeros_like(p)
+
+    def _update(
+        self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        adam_update_(
+            p,
+            grad,
+            state,
+            state["step"].item(),
+            lr=group["lr"],
+            betas=group["betas"],
+            eps=group["eps"],
+            bias_correction=False,
+        )
 
 
 def bias_correction_factor(t: int | Tensor, betas: tuple[float, float] = (0.9, 0.999)) -> Any:
