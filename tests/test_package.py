@@ -45,3 +45,20 @@ def test_the_readme_lists_every_module():
     assert len(_modules()) >= 14  # the walk found the package
     assert sorted(set(_modules()) - listed) == [], "add a line to the README's module table"
     assert sorted(listed - set(_modules())) == [], "the README lists a module that is gone"
+
+
+def test_every_public_name_exists():
+    """Each name a module lists in ``__all__`` is defined there (or is one of its submodules)."""
+    import importlib.util
+    import pkgutil
+
+    missing = []
+    for info in pkgutil.walk_packages(dlcourse.__path__, "dlcourse."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for name in getattr(module, "__all__", []):
+            full = f"{info.name}.{name}"
+            if not hasattr(module, name) and importlib.util.find_spec(full) is None:
+                missing.append(full)
+    assert missing == []

@@ -24,6 +24,7 @@ from dlcourse._validate import check_int, check_tensor
 from dlcourse.data.digits import Split, load_digits
 from dlcourse.data.pca import PCA, Whiten
 from dlcourse.data.preprocess import ChannelNormalize, MinMaxScale, Preprocessor, Standardize
+from dlcourse.data.toy import HARD_CASES, quadrants, ring, three_modes
 
 __all__ = [
     "ChannelNormalize",
