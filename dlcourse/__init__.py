@@ -3,7 +3,8 @@
 Submodules, one concept each: :mod:`dlcourse.init` (weight initializers), :mod:`dlcourse.nn`
 (model builders), :mod:`dlcourse.probes` (activation and gradient statistics of any model),
 :mod:`dlcourse.viz` and :mod:`dlcourse.widgets` (figures and explorers), :mod:`dlcourse.data`,
-:mod:`dlcourse.train`, :mod:`dlcourse.experiments` (the chapters' demos) and
+:mod:`dlcourse.train`, :mod:`dlcourse.search` (hyperparameter search),
+:mod:`dlcourse.experiments` (the chapters' demos) and
 :mod:`dlcourse.grading` (lab checks and the autograder). They load on first use, so
 ``import dlcourse`` imports neither torch nor anything else heavy, changes nothing in the process,
 and ``dlcourse.init.kaiming_normal_`` just works. :func:`device`, :func:`generator`, :func:`seed`
@@ -16,8 +17,8 @@ __all__ = ["__version__", "device", "generator", "passive_omp", "seed"]
 __version__ = "0.1.0"  # the only place: pyproject.toml reads it (dynamic = ["version"])
 
 _SUBMODULES = (
-    "data", "experiments", "grading", "init", "labs", "nn", "probes", "runtime", "train", "viz",
-    "widgets",
+    "data", "experiments", "grading", "init", "labs", "nn", "probes", "runtime", "search", "train",
+    "viz", "widgets",
 )
 _RUNTIME = ("device", "generator", "passive_omp", "seed")
 

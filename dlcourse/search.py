@@ -3,7 +3,7 @@ r"""Seeded hyperparameter search: grid, random, coarse-to-fine, and stopping bad
 A search space maps each hyperparameter name to a dimension: :class:`LogUniform` for scales such
 as the learning rate (:math:`\log x \sim U(\log a, \log b)`), :class:`Uniform` and
 :class:`Choice`. :func:`random_search` draws ``n_trials`` points from it with one seeded
-:class:`random.Random`, so the same seed gives the same trials on any machine; :func:`grid_search`
+``random.Random``, so the same seed gives the same trials on any machine; :func:`grid_search`
 tries every combination of given values; :func:`coarse_to_fine` runs a second random round in a box
 narrowed around the best point of the first.
 
@@ -28,7 +28,7 @@ import random
 import statistics
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Protocol, Union
 
 from dlcourse._validate import check_int, check_real
 
@@ -36,6 +36,12 @@ __all__ = [
     "Choice", "LogUniform", "MedianRule", "Trial", "Uniform", "best_trial", "coarse_to_fine",
     "grid", "grid_search", "narrow", "random_search", "sample",
 ]
+
+class _Rng(Protocol):
+    """What the dimensions draw from: a ``random.Random``."""
+
+    def random(self) -> float: ...
+
 
 Objective = Callable[[dict[str, Any]], Union[float, Iterable[float]]]
 
@@ -53,9 +59,9 @@ class Uniform:
         if not self.low < self.high:
             raise ValueError(f"Uniform needs low < high, got low={self.low}, high={self.high}")
 
-    def sample(self, rng: random.Random) -> float:
+    def sample(self, rng: _Rng) -> float:
         """One draw from ``rng``."""
-        return rng.uniform(self.low, self.high)
+        return self.low + (self.high - self.low) * rng.random()
 
     def around(self, center: float, shrink: float) -> Uniform:
         """The box of width ``shrink · (high - low)`` centred on ``center``, clipped to this one."""
@@ -80,9 +86,10 @@ class LogUniform:
         if not self.low < self.high:
             raise ValueError(f"LogUniform needs low < high, got low={self.low}, high={self.high}")
 
-    def sample(self, rng: random.Random) -> float:
+    def sample(self, rng: _Rng) -> float:
         """One draw from ``rng``."""
-        return math.exp(rng.uniform(math.log(self.low), math.log(self.high)))
+        lo, hi = math.log(self.low), math.log(self.high)
+        return math.exp(lo + (hi - lo) * rng.random())
 
     def around(self, center: float, shrink: float) -> LogUniform:
         """The box spanning ``shrink`` of this one's decades centred on ``center`` (log scale)."""
@@ -105,9 +112,9 @@ class Choice:
             raise ValueError("Choice needs at least one option")
         object.__setattr__(self, "options", tuple(self.options))
 
-    def sample(self, rng: random.Random) -> Any:
+    def sample(self, rng: _Rng) -> Any:
         """One draw from ``rng``."""
-        return self.options[rng.randrange(len(self.options))]
+        return self.options[min(int(rng.random() * len(self.options)), len(self.options) - 1)]
 
     def around(self, center: Any, shrink: float) -> Choice:
         """The best option alone: a category has no neighbourhood."""
@@ -236,7 +243,7 @@ def grid_search(objective: Objective, values: Mapping[str, Sequence[Any]],
 
 def random_search(objective: Objective, space: Mapping[str, Dimension], n_trials: int,
                   seed: int = 0, early_stop: MedianRule | None = None) -> list[Trial]:
-    """Evaluate ``objective`` on ``n_trials`` points of :func:`sample` ``(space, n_trials, seed)``."""
+    """Evaluate ``objective`` on the points of :func:`sample` ``(space, n_trials, seed)``."""
     return _evaluate(objective, sample(space, n_trials, seed), early_stop)
 
 
@@ -249,8 +256,11 @@ def best_trial(trials: Sequence[Trial]) -> Trial:
 
 def narrow(space: Mapping[str, Dimension], center: Mapping[str, Any],
            shrink: float = 0.25) -> dict[str, Dimension]:
-    """A box around ``center``: each dimension keeps ``shrink`` of its range (a log range for
-    :class:`LogUniform`), clipped to the original; a :class:`Choice` keeps the center's option."""
+    """A box around ``center`` for the fine round of :func:`coarse_to_fine`.
+
+    Each dimension keeps ``shrink`` of its range (of its log range for :class:`LogUniform`),
+    clipped to the original; a :class:`Choice` keeps the center's option.
+    """
     space = _check_space(space)
     check_real("shrink", shrink, min=0, max=1, min_open=True)
     missing = set(space) - set(center)

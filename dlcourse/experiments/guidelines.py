@@ -1,9 +1,11 @@
-r"""The demos of the chapter "Practical guidelines": the default recipe, its ablation, a health
-check, hyperparameter search and transfer learning, all on the 8×8 digits.
+r"""The demos of the chapter "Practical guidelines", all on the 8×8 digits.
+
+The chapter shows the default recipe and its ablation, a health check of a run, hyperparameter
+search and transfer learning.
 
 The recipe is the third lecture's table of defaults: He initialization, ELU, batch norm (the
 network is deep), early stopping, Nadam (momentum), and the 1cycle schedule
-(:class:`torch.optim.lr_scheduler.OneCycleLR`). :func:`train_recipe` trains a deep MLP with any
+(``torch.optim.lr_scheduler.OneCycleLR``). :func:`train_recipe` trains a deep MLP with any
 subset of these choices; :func:`ablation` removes one at a time over several seeds.
 
 See the book: Practical guidelines.
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -22,13 +24,13 @@ from torch import Tensor, nn
 
 from dlcourse import runtime
 from dlcourse.data import load_digits
-from dlcourse.nn import mlp
+from dlcourse.nn import InitSpec, mlp
 from dlcourse.probes import ActivationStats, snapshot, update_to_data_ratio
 from dlcourse.train import EarlyStopping, evaluate, fit
 
 __all__ = [
-    "ABLATIONS", "Recipe", "Splits", "ablation", "digits_splits", "health_check", "search_objective",
-    "train_recipe", "transfer",
+    "ABLATIONS", "Recipe", "Splits", "ablation", "build", "digits_splits", "health_check",
+    "search_objective", "train_recipe", "transfer",
 ]
 
 
@@ -45,7 +47,7 @@ class Recipe:
         schedule: ``"1cycle"`` or ``"constant"`` (the peak learning rate throughout).
     """
 
-    init: str | None = "kaiming_normal"
+    init: InitSpec = "kaiming_normal"
     activation: str = "elu"
     batchnorm: bool = True
     early_stopping: bool = True
@@ -164,7 +166,8 @@ def health_check(recipe: Recipe, splits: Splits, lr: float, steps: int = 60, see
     return {"stats": stats, "update_ratio": statistics.median(ratios), "loss": loss.item()}
 
 
-def search_objective(splits: Splits, epochs: int = 8, seed: int = 0):  # type: ignore[no-untyped-def]
+def search_objective(splits: Splits, epochs: int = 8, seed: int = 0,
+                     ) -> Callable[[dict[str, Any]], Iterator[float]]:
     """An objective for :mod:`dlcourse.search`: ``params -> validation loss per epoch``.
 
     ``params`` holds ``lr`` (Nadam's, constant) and ``width_mult`` (the hidden width is
@@ -225,17 +228,19 @@ def transfer(splits: Splits, per_class: int = 5, seeds: tuple[int, ...] = (0, 1,
     return out
 
 
-def _fit_new_task(base: nn.Sequential, mode: str, X: Tensor, y: Tensor, Xt: Tensor, yt: Tensor,
+def _fit_new_task(base: nn.Module, mode: str, X: Tensor, y: Tensor, Xt: Tensor, yt: Tensor,
                   seed: int, epochs: int) -> float:
     """Test accuracy after training a new 5-way head (and the base, unless frozen) on ``X, y``."""
-    model = build(Recipe(), depth=3, width=64, seed=1000 + seed, classes=5)
+    net = build(Recipe(), depth=3, width=64, seed=1000 + seed, classes=5)
     if mode != "scratch":
-        model.load_state_dict({k: v for k, v in base.state_dict().items()
-                               if not k.startswith(str(len(model) - 1))}, strict=False)
+        head = str(len(net) - 1)
+        net.load_state_dict({k: v for k, v in base.state_dict().items()
+                             if not k.startswith(head + ".")}, strict=False)
+    model: nn.Module = net
     if mode == "frozen base":  # the base's features, computed once in eval mode
         with torch.no_grad():
-            X, Xt = model[:-1].eval()(X), model[:-1](Xt)
-        model = model[-1]
+            X, Xt = net[:-1].eval()(X), net[:-1](Xt)
+        model = net[-1]
     with runtime.num_threads(1):
         fit(model, (X, y), optimizer=torch.optim.NAdam(model.parameters(), lr=0.01),
             epochs=epochs, batch_size=16, seed=seed)
