@@ -33,9 +33,20 @@ from typing import Any, Protocol, Union
 from dlcourse._validate import check_int, check_real
 
 __all__ = [
-    "Choice", "LogUniform", "MedianRule", "Trial", "Uniform", "best_trial", "coarse_to_fine",
-    "grid", "grid_search", "narrow", "random_search", "sample",
+    "Choice",
+    "LogUniform",
+    "MedianRule",
+    "Trial",
+    "Uniform",
+    "best_trial",
+    "coarse_to_fine",
+    "grid",
+    "grid_search",
+    "narrow",
+    "random_search",
+    "sample",
 ]
+
 
 class _Rng(Protocol):
     """What the dimensions draw from: a ``random.Random``."""
@@ -185,8 +196,10 @@ def _check_space(space: object) -> Mapping[str, Dimension]:
         raise TypeError("space must be a non-empty dict {name: LogUniform | Uniform | Choice}")
     for name, dim in space.items():
         if not isinstance(dim, (Uniform, LogUniform, Choice)):
-            raise TypeError(f"space[{name!r}] is {type(dim).__name__}: use LogUniform(a, b), "
-                            "Uniform(a, b) or Choice((...))")
+            raise TypeError(
+                f"space[{name!r}] is {type(dim).__name__}: use LogUniform(a, b), "
+                "Uniform(a, b) or Choice((...))"
+            )
     return space
 
 
@@ -209,8 +222,9 @@ def grid(values: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
     return [dict(zip(names, combo)) for combo in itertools.product(*values.values())]
 
 
-def _run(objective: Objective, params: dict[str, Any], rule: MedianRule | None,
-         done: list[Trial]) -> Trial:
+def _run(
+    objective: Objective, params: dict[str, Any], rule: MedianRule | None, done: list[Trial]
+) -> Trial:
     """Evaluate one point, consuming its curve and stopping it when ``rule`` says so."""
     out = objective(dict(params))
     trial = Trial(dict(params))
@@ -224,8 +238,12 @@ def _run(objective: Objective, params: dict[str, Any], rule: MedianRule | None,
     return trial
 
 
-def _evaluate(objective: Objective, points: Iterable[dict[str, Any]],
-              rule: MedianRule | None, done: list[Trial] | None = None) -> list[Trial]:
+def _evaluate(
+    objective: Objective,
+    points: Iterable[dict[str, Any]],
+    rule: MedianRule | None,
+    done: list[Trial] | None = None,
+) -> list[Trial]:
     if not callable(objective):
         raise TypeError("objective must be a callable params -> loss or loss curve")
     done = list(done or [])
@@ -235,14 +253,20 @@ def _evaluate(objective: Objective, points: Iterable[dict[str, Any]],
     return trials
 
 
-def grid_search(objective: Objective, values: Mapping[str, Sequence[Any]],
-                early_stop: MedianRule | None = None) -> list[Trial]:
+def grid_search(
+    objective: Objective, values: Mapping[str, Sequence[Any]], early_stop: MedianRule | None = None
+) -> list[Trial]:
     """Evaluate ``objective`` on every point of :func:`grid` ``(values)``, in order."""
     return _evaluate(objective, grid(values), early_stop)
 
 
-def random_search(objective: Objective, space: Mapping[str, Dimension], n_trials: int,
-                  seed: int = 0, early_stop: MedianRule | None = None) -> list[Trial]:
+def random_search(
+    objective: Objective,
+    space: Mapping[str, Dimension],
+    n_trials: int,
+    seed: int = 0,
+    early_stop: MedianRule | None = None,
+) -> list[Trial]:
     """Evaluate ``objective`` on the points of :func:`sample` ``(space, n_trials, seed)``."""
     return _evaluate(objective, sample(space, n_trials, seed), early_stop)
 
@@ -254,8 +278,9 @@ def best_trial(trials: Sequence[Trial]) -> Trial:
     return min(trials, key=lambda t: t.score)
 
 
-def narrow(space: Mapping[str, Dimension], center: Mapping[str, Any],
-           shrink: float = 0.25) -> dict[str, Dimension]:
+def narrow(
+    space: Mapping[str, Dimension], center: Mapping[str, Any], shrink: float = 0.25
+) -> dict[str, Dimension]:
     """A box around ``center`` for the fine round of :func:`coarse_to_fine`.
 
     Each dimension keeps ``shrink`` of its range (of its log range for :class:`LogUniform`),
@@ -269,9 +294,15 @@ def narrow(space: Mapping[str, Dimension], center: Mapping[str, Any],
     return {name: dim.around(center[name], shrink) for name, dim in space.items()}
 
 
-def coarse_to_fine(objective: Objective, space: Mapping[str, Dimension], n_coarse: int,
-                   n_fine: int, seed: int = 0, shrink: float = 0.25,
-                   early_stop: MedianRule | None = None) -> list[Trial]:
+def coarse_to_fine(
+    objective: Objective,
+    space: Mapping[str, Dimension],
+    n_coarse: int,
+    n_fine: int,
+    seed: int = 0,
+    shrink: float = 0.25,
+    early_stop: MedianRule | None = None,
+) -> list[Trial]:
     """A random round of ``n_coarse`` trials, then ``n_fine`` in :func:`narrow` ``(space, best)``.
 
     Returns:
@@ -280,6 +311,7 @@ def coarse_to_fine(objective: Objective, space: Mapping[str, Dimension], n_coars
     """
     coarse = random_search(objective, space, n_coarse, seed, early_stop)
     box = narrow(space, best_trial(coarse).params, shrink)
-    fine = _evaluate(objective, sample(box, check_int("n_fine", n_fine, min=1), seed + 1),
-                     early_stop, coarse)
+    fine = _evaluate(
+        objective, sample(box, check_int("n_fine", n_fine, min=1), seed + 1), early_stop, coarse
+    )
     return coarse + fine

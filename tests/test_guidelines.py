@@ -27,8 +27,11 @@ def test_recipe_builds_the_table_and_ablations_change_one_thing():
     plain = gl.build(gl.ABLATIONS["no batch norm"], depth=4, width=16, seed=0)
     assert nn.BatchNorm1d not in [type(m) for m in plain]
     for name, recipe in gl.ABLATIONS.items():
-        changed = [f for f in gl.Recipe.__dataclass_fields__
-                   if getattr(recipe, f) != getattr(gl.Recipe(), f)]
+        changed = [
+            f
+            for f in gl.Recipe.__dataclass_fields__
+            if getattr(recipe, f) != getattr(gl.Recipe(), f)
+        ]
         assert len(changed) == (0 if name == "all defaults" else 1)
 
 

@@ -25,8 +25,9 @@ def test_sample_is_seeded_and_inside_the_box():
     a, b = S.sample(SPACE, 50, seed=3), S.sample(SPACE, 50, seed=3)
     assert a == b
     assert a != S.sample(SPACE, 50, seed=4)
-    assert all(1e-4 <= p["lr"] <= 1 and 0 <= p["wd"] <= 0.1 and p["act"] in ("relu", "elu")
-               for p in a)
+    assert all(
+        1e-4 <= p["lr"] <= 1 and 0 <= p["wd"] <= 0.1 and p["act"] in ("relu", "elu") for p in a
+    )
 
 
 def test_log_uniform_is_uniform_in_the_log():
@@ -61,8 +62,7 @@ def test_grid_size_is_the_product(sizes):
 
 
 def test_grid_search_finds_the_grid_optimum():
-    trials = S.grid_search(quadratic, {"lr": [1e-4, 1e-2, 1.0], "wd": [0.0, 0.1],
-                                       "act": ["relu"]})
+    trials = S.grid_search(quadratic, {"lr": [1e-4, 1e-2, 1.0], "wd": [0.0, 0.1], "act": ["relu"]})
     assert len(trials) == 6
     assert S.best_trial(trials).params == {"lr": 1e-2, "wd": 0.0, "act": "relu"}
 
@@ -111,10 +111,10 @@ def test_coarse_to_fine_beats_random_on_the_same_budget_usually():
 def test_median_rule_on_synthetic_curves():
     rule = S.MedianRule(warmup=2, min_trials=3)
     others = [[1.0, 0.8, 0.6], [1.0, 0.7, 0.5], [1.0, 0.9, 0.7]]
-    assert not rule.should_stop([5.0], others)               # warmup
-    assert rule.should_stop([5.0, 4.0], others)              # worse than the median 0.8
-    assert not rule.should_stop([1.0, 0.75], others)         # better than the median
-    assert not rule.should_stop([5.0, 4.0], others[:2])      # too few peers
+    assert not rule.should_stop([5.0], others)  # warmup
+    assert rule.should_stop([5.0, 4.0], others)  # worse than the median 0.8
+    assert not rule.should_stop([1.0, 0.75], others)  # better than the median
+    assert not rule.should_stop([5.0, 4.0], others[:2])  # too few peers
     assert not rule.should_stop([0.5, float("nan")], others)  # its best so far, 0.5, counts
     assert rule.should_stop([float("nan"), float("nan")], others)
 

@@ -29,8 +29,16 @@ from dlcourse.probes import ActivationStats, snapshot, update_to_data_ratio
 from dlcourse.train import EarlyStopping, evaluate, fit
 
 __all__ = [
-    "ABLATIONS", "Recipe", "Splits", "ablation", "build", "digits_splits", "health_check",
-    "search_objective", "train_recipe", "transfer",
+    "ABLATIONS",
+    "Recipe",
+    "Splits",
+    "ablation",
+    "build",
+    "digits_splits",
+    "health_check",
+    "search_objective",
+    "train_recipe",
+    "transfer",
 ]
 
 
@@ -89,8 +97,14 @@ def digits_splits(valid: int = 300, seed: int = 0) -> Splits:
     data = replace(data, X_train=data.X_train.double(), X_test=data.X_test.double())
     perm = torch.randperm(len(data.y_train), generator=runtime.generator(seed))
     tr, va = perm[valid:], perm[:valid]
-    return Splits(data.X_train[tr], data.y_train[tr], data.X_train[va], data.y_train[va],
-                  data.X_test, data.y_test)
+    return Splits(
+        data.X_train[tr],
+        data.y_train[tr],
+        data.X_train[va],
+        data.y_train[va],
+        data.X_test,
+        data.y_test,
+    )
 
 
 def _optimizer(model: nn.Module, recipe: Recipe, lr: float | None, steps: int) -> Any:
@@ -109,34 +123,66 @@ def _optimizer(model: nn.Module, recipe: Recipe, lr: float | None, steps: int) -
 
 def build(recipe: Recipe, depth: int, width: int, seed: int, classes: int = 10) -> nn.Sequential:
     """The deep MLP of ``recipe`` (64 inputs), drawn from ``runtime.generator(seed)``."""
-    return mlp(64, classes, width=width, depth=depth, activation=recipe.activation,
-               init=recipe.init, norm=nn.BatchNorm1d if recipe.batchnorm else None,
-               generator=runtime.generator(seed)).double()
+    return mlp(
+        64,
+        classes,
+        width=width,
+        depth=depth,
+        activation=recipe.activation,
+        init=recipe.init,
+        norm=nn.BatchNorm1d if recipe.batchnorm else None,
+        generator=runtime.generator(seed),
+    ).double()
 
 
-def train_recipe(recipe: Recipe, splits: Splits, seed: int = 0, depth: int = 8,
-                 width: int = 64, epochs: int = 15, lr: float | None = None) -> dict[str, Any]:
+def train_recipe(
+    recipe: Recipe,
+    splits: Splits,
+    seed: int = 0,
+    depth: int = 8,
+    width: int = 64,
+    epochs: int = 15,
+    lr: float | None = None,
+) -> dict[str, Any]:
     """Train the deep MLP of ``recipe`` and return its test accuracy, history and model."""
     model = build(recipe, depth, width, seed)
     steps = epochs * math.ceil(len(splits.y_train) / 128)
     with runtime.num_threads(1):
-        history = fit(model, (splits.X_train, splits.y_train),
-                      optimizer=_optimizer(model, recipe, lr, steps), epochs=epochs,
-                      batch_size=128, valid=(splits.X_valid, splits.y_valid), seed=seed,
-                      early_stopping=EarlyStopping(patience=5) if recipe.early_stopping else None)
+        history = fit(
+            model,
+            (splits.X_train, splits.y_train),
+            optimizer=_optimizer(model, recipe, lr, steps),
+            epochs=epochs,
+            batch_size=128,
+            valid=(splits.X_valid, splits.y_valid),
+            seed=seed,
+            early_stopping=EarlyStopping(patience=5) if recipe.early_stopping else None,
+        )
     _, acc = evaluate(model, splits.X_test, splits.y_test)
     return {"test_acc": acc, "history": history, "model": model}
 
 
-def ablation(splits: Splits, seeds: tuple[int, ...] = (0, 1, 2), **kwargs: Any,
-             ) -> dict[str, list[float]]:
+def ablation(
+    splits: Splits,
+    seeds: tuple[int, ...] = (0, 1, 2),
+    **kwargs: Any,
+) -> dict[str, list[float]]:
     """Test accuracy of every :data:`ABLATIONS` row for each seed."""
-    return {name: [train_recipe(r, splits, seed=s, **kwargs)["test_acc"] for s in seeds]
-            for name, r in ABLATIONS.items()}
+    return {
+        name: [train_recipe(r, splits, seed=s, **kwargs)["test_acc"] for s in seeds]
+        for name, r in ABLATIONS.items()
+    }
 
 
-def health_check(recipe: Recipe, splits: Splits, lr: float, steps: int = 60, seed: int = 0,
-                 depth: int = 10, width: int = 64) -> dict[str, Any]:
+def health_check(
+    recipe: Recipe,
+    splits: Splits,
+    lr: float,
+    steps: int = 60,
+    seed: int = 0,
+    depth: int = 10,
+    width: int = 64,
+) -> dict[str, Any]:
     """Train ``steps`` minibatch steps (constant ``lr``) and probe the last one.
 
     Returns:
@@ -160,14 +206,20 @@ def health_check(recipe: Recipe, splits: Splits, lr: float, steps: int = 60, see
             opt.step()
             if step >= steps - 10:
                 r = update_to_data_ratio(model, before)
-                ratios += [v for k, v in r.items() if k.endswith("weight") and "." in k
-                           and before[k].dim() == 2]
+                ratios += [
+                    v
+                    for k, v in r.items()
+                    if k.endswith("weight") and "." in k and before[k].dim() == 2
+                ]
     stats.remove()
     return {"stats": stats, "update_ratio": statistics.median(ratios), "loss": loss.item()}
 
 
-def search_objective(splits: Splits, epochs: int = 8, seed: int = 0,
-                     ) -> Callable[[dict[str, Any]], Iterator[float]]:
+def search_objective(
+    splits: Splits,
+    epochs: int = 8,
+    seed: int = 0,
+) -> Callable[[dict[str, Any]], Iterator[float]]:
     """An objective for :mod:`dlcourse.search`: ``params -> validation loss per epoch``.
 
     ``params`` holds ``lr`` (Nadam's, constant) and ``width_mult`` (the hidden width is
@@ -179,20 +231,34 @@ def search_objective(splits: Splits, epochs: int = 8, seed: int = 0,
 
     def objective(params: dict[str, Any]) -> Iterator[float]:
         width = max(1, round(64 * params["width_mult"]))
-        model = mlp(64, 10, width=width, depth=2, activation="elu", init="kaiming_normal",
-                    generator=runtime.generator(seed)).double()
+        model = mlp(
+            64,
+            10,
+            width=width,
+            depth=2,
+            activation="elu",
+            init="kaiming_normal",
+            generator=runtime.generator(seed),
+        ).double()
         opt = torch.optim.NAdam(model.parameters(), lr=params["lr"])
         for epoch in range(epochs):
             with runtime.num_threads(1):
-                h = fit(model, (data[0], data[1]), optimizer=opt, epochs=1,
-                        valid=(data[2], data[3]), seed=seed + epoch)
+                h = fit(
+                    model,
+                    (data[0], data[1]),
+                    optimizer=opt,
+                    epochs=1,
+                    valid=(data[2], data[3]),
+                    seed=seed + epoch,
+                )
             yield h.valid_loss[-1]
 
     return objective
 
 
-def _subset(X: Tensor, y: Tensor, classes: range, per_class: int | None,
-            g: torch.Generator) -> tuple[Tensor, Tensor]:
+def _subset(
+    X: Tensor, y: Tensor, classes: range, per_class: int | None, g: torch.Generator
+) -> tuple[Tensor, Tensor]:
     """The examples of ``classes`` (``per_class`` of each, drawn with ``g``), relabelled 0..k-1."""
     keep = []
     for c in classes:
@@ -204,8 +270,9 @@ def _subset(X: Tensor, y: Tensor, classes: range, per_class: int | None,
     return X[i], y[i] - classes.start
 
 
-def transfer(splits: Splits, per_class: int = 5, seeds: tuple[int, ...] = (0, 1, 2, 3, 4),
-             epochs: int = 60) -> dict[str, list[float]]:
+def transfer(
+    splits: Splits, per_class: int = 5, seeds: tuple[int, ...] = (0, 1, 2, 3, 4), epochs: int = 60
+) -> dict[str, list[float]]:
     """Digits 5-9 from ``per_class`` labels each: from scratch, frozen base, fine-tuned base.
 
     The base (3 hidden ELU layers of 64 with batch norm, He init) is pretrained once on every
@@ -221,27 +288,37 @@ def transfer(splits: Splits, per_class: int = 5, seeds: tuple[int, ...] = (0, 1,
     Xt, yt = _subset(splits.X_test, splits.y_test, range(5, 10), None, runtime.generator(0))
     out: dict[str, list[float]] = {"scratch": [], "frozen base": [], "fine-tune": []}
     for s in seeds:
-        Xb, yb = _subset(splits.X_train, splits.y_train, range(5, 10), per_class,
-                         runtime.generator(100 + s))
+        Xb, yb = _subset(
+            splits.X_train, splits.y_train, range(5, 10), per_class, runtime.generator(100 + s)
+        )
         for mode in out:
             out[mode].append(_fit_new_task(base, mode, Xb, yb, Xt, yt, s, epochs))
     return out
 
 
-def _fit_new_task(base: nn.Module, mode: str, X: Tensor, y: Tensor, Xt: Tensor, yt: Tensor,
-                  seed: int, epochs: int) -> float:
+def _fit_new_task(
+    base: nn.Module, mode: str, X: Tensor, y: Tensor, Xt: Tensor, yt: Tensor, seed: int, epochs: int
+) -> float:
     """Test accuracy after training a new 5-way head (and the base, unless frozen) on ``X, y``."""
     net = build(Recipe(), depth=3, width=64, seed=1000 + seed, classes=5)
     if mode != "scratch":
         head = str(len(net) - 1)
-        net.load_state_dict({k: v for k, v in base.state_dict().items()
-                             if not k.startswith(head + ".")}, strict=False)
+        net.load_state_dict(
+            {k: v for k, v in base.state_dict().items() if not k.startswith(head + ".")},
+            strict=False,
+        )
     model: nn.Module = net
     if mode == "frozen base":  # the base's features, computed once in eval mode
         with torch.no_grad():
             X, Xt = net[:-1].eval()(X), net[:-1](Xt)
         model = net[-1]
     with runtime.num_threads(1):
-        fit(model, (X, y), optimizer=torch.optim.NAdam(model.parameters(), lr=0.01),
-            epochs=epochs, batch_size=16, seed=seed)
+        fit(
+            model,
+            (X, y),
+            optimizer=torch.optim.NAdam(model.parameters(), lr=0.01),
+            epochs=epochs,
+            batch_size=16,
+            seed=seed,
+        )
     return evaluate(model, Xt, yt)[1]
