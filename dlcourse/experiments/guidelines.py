@@ -63,7 +63,7 @@ class Recipe:
     schedule: str = "1cycle"
 
 
-#: One choice removed at a time: the name of the row and the recipe without it.
+#: The rows of the ablation, each the recipe with one choice replaced (the name says which).
 ABLATIONS: dict[str, Recipe] = {
     "all defaults": Recipe(),
     "no He init": Recipe(init=None),
