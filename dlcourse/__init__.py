@@ -5,6 +5,7 @@ Submodules, one concept each: :mod:`dlcourse.init` (weight initializers), :mod:`
 :mod:`dlcourse.viz` and :mod:`dlcourse.widgets` (figures and explorers), :mod:`dlcourse.data`,
 :mod:`dlcourse.train`, :mod:`dlcourse.autograd` (a scalar autograd engine), :mod:`dlcourse.optim`
 (optimizers and schedules), :mod:`dlcourse.regularize`, :mod:`dlcourse.augment`,
+:mod:`dlcourse.search` (hyperparameter search),
 :mod:`dlcourse.experiments` (the chapters' demos) and
 :mod:`dlcourse.grading` (lab checks and the autograder). They load on first use, so
 ``import dlcourse`` imports neither torch nor anything else heavy, changes nothing in the process,
@@ -19,7 +20,7 @@ __version__ = "0.1.0"  # the only place: pyproject.toml reads it (dynamic = ["ve
 
 _SUBMODULES = (
     "augment", "autograd", "data", "experiments", "grading", "init", "labs", "nn", "optim",
-    "probes", "regularize", "runtime", "train", "viz", "widgets",
+    "probes", "regularize", "runtime", "search", "train", "viz", "widgets",
 )
 _RUNTIME = ("device", "generator", "passive_omp", "seed")
 

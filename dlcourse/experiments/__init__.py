@@ -15,7 +15,8 @@
 * :mod:`dlcourse.experiments.preprocessing` — the demos of the Data preprocessing chapter;
 * :mod:`dlcourse.experiments.activations` — the demos of the Activation functions chapter;
 * :mod:`dlcourse.experiments.augmentation` — the demos of the Data augmentation chapter;
-* :mod:`dlcourse.experiments.optimizers` — the demos of the Optimizers chapter.
+* :mod:`dlcourse.experiments.optimizers` — the demos of the Optimizers chapter;
+* :mod:`dlcourse.experiments.guidelines` — the demos of the Practical guidelines chapter.
 
 A chapter imports from its own module, e.g. ``from dlcourse.experiments.initialization import
 glorot_table``, and the claim log from ``dlcourse.experiments.claims``; the deep-stack runner
@@ -29,6 +30,7 @@ __all__ = [
     "batchnorm",
     "claims",
     "clipping",
+    "guidelines",
     "initialization",
     "initialization_theory",
     "optimizers",
