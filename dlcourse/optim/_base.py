@@ -17,6 +17,7 @@ from dlcourse._validate import check_real
 
 __all__ = [
     "ParameterwiseOptimizer",
+    "adam_defaults",
     "check_betas",
     "check_lr",
     "closure_loss",
@@ -41,6 +42,26 @@ def check_betas(betas: object) -> tuple[float, float]:
     b1 = check_real("betas[0]", betas[0], min=0.0, max=1.0, max_open=True)
     b2 = check_real("betas[1]", betas[1], min=0.0, max=1.0, max_open=True)
     return b1, b2
+
+
+def adam_defaults(
+    lr: object, betas: object, eps: object, weight_decay: object, maximize: bool, **extra: Any
+) -> dict[str, Any]:
+    """The checked defaults the Adam family shares (``lr``, ``betas``, ``eps``, ``weight_decay``).
+
+    ``extra`` holds each optimizer's own, already checked, hyperparameters.
+    """
+    check_lr(lr)
+    check_real("eps", eps, min=0.0)
+    check_real("weight_decay", weight_decay, min=0.0)
+    return dict(
+        lr=lr,
+        betas=check_betas(betas),
+        eps=eps,
+        weight_decay=weight_decay,
+        maximize=maximize,
+        **extra,
+    )
 
 
 def scalar_tensor(value: float) -> Tensor:

@@ -10,12 +10,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from dlcourse._validate import check_real
 from dlcourse.optim._base import (
     ParameterwiseOptimizer,
     Params,
-    check_betas,
-    check_lr,
+    adam_defaults,
     scalar_tensor,
 )
 
@@ -99,18 +97,7 @@ class Adam(ParameterwiseOptimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_lr(lr)
-        betas = check_betas(betas)
-        check_real("eps", eps, min=0.0)
-        check_real("weight_decay", weight_decay, min=0.0)
-        defaults = dict(
-            lr=lr,
-            betas=betas,
-            eps=eps,
-            weight_decay=weight_decay,
-            amsgrad=amsgrad,
-            maximize=maximize,
-        )
+        defaults = adam_defaults(lr, betas, eps, weight_decay, maximize, amsgrad=amsgrad)
         super().__init__(params, defaults)
 
     def _init_state(self, state: dict[str, Any], p: Tensor, group: dict[str, Any]) -> None:

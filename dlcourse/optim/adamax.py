@@ -10,12 +10,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from dlcourse._validate import check_real
 from dlcourse.optim._base import (
     ParameterwiseOptimizer,
     Params,
-    check_betas,
-    check_lr,
+    adam_defaults,
     scalar_tensor,
 )
 
@@ -79,12 +77,7 @@ class Adamax(ParameterwiseOptimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_lr(lr)
-        betas = check_betas(betas)
-        check_real("eps", eps, min=0.0)
-        check_real("weight_decay", weight_decay, min=0.0)
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize)
-        super().__init__(params, defaults)
+        super().__init__(params, adam_defaults(lr, betas, eps, weight_decay, maximize))
 
     def _init_state(self, state: dict[str, Any], p: Tensor, group: dict[str, Any]) -> None:
         state["step"] = scalar_tensor(0.0)

@@ -14,8 +14,7 @@ from dlcourse._validate import check_real
 from dlcourse.optim._base import (
     ParameterwiseOptimizer,
     Params,
-    check_betas,
-    check_lr,
+    adam_defaults,
     scalar_tensor,
 )
 
@@ -99,18 +98,9 @@ class NAdam(ParameterwiseOptimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_lr(lr)
-        betas = check_betas(betas)
-        check_real("eps", eps, min=0.0)
-        check_real("weight_decay", weight_decay, min=0.0)
         check_real("momentum_decay", momentum_decay, min=0.0)
-        defaults = dict(
-            lr=lr,
-            betas=betas,
-            eps=eps,
-            weight_decay=weight_decay,
-            momentum_decay=momentum_decay,
-            maximize=maximize,
+        defaults = adam_defaults(
+            lr, betas, eps, weight_decay, maximize, momentum_decay=momentum_decay
         )
         super().__init__(params, defaults)
 
