@@ -72,6 +72,7 @@ def _grade(args: argparse.Namespace) -> int:
         memory_mb=args.memory_mb or None,
         output_bytes=args.output_bytes,
         sandbox=not args.no_sandbox,
+        warm=not args.cold_start,
     )
     feedback = args.feedback or Path(args.out).parent / "feedback"
     with stop_on_signals():
@@ -214,6 +215,12 @@ def _parser() -> argparse.ArgumentParser:
         "--no-sandbox",
         action="store_true",
         help="run student code without the bubblewrap sandbox (only for code you trust)",
+    )
+    grade.add_argument(
+        "--cold-start",
+        action="store_true",
+        help="start a new Python for every student instead of forking one that has the lab's "
+        "modules imported (slower; for comparison)",
     )
     grade.set_defaults(func=_grade)
     gradescope = sub.add_parser(

@@ -27,6 +27,7 @@ from dlcourse.grading.runner import SubmissionResult, grade_submission, load_pla
 from dlcourse.grading.session import Limits
 from dlcourse.grading.status import StudentCrashed, StudentProblem, SubmissionInvalid
 from dlcourse.grading.submissions import Submission, check_notebook, open_submissions
+from dlcourse.grading.warm import warm_problem
 
 __all__ = ["ResultsChanged", "grade_folder", "grade_one"]
 
@@ -153,6 +154,8 @@ def grade_folder(
     write_atomic(gradebook, written[gradebook])
     _check_written(written)
     if console is not None:
+        if cluster is None and limits.warm and warm_problem(limits.sandbox):
+            console.note(f"every student's process started cold: {warm_problem(limits.sandbox)}")
         console.finish(results, f"{out}/" + (f" and {feedback_dir}/" if feedback_dir else ""))
     return results
 

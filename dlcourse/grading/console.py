@@ -96,6 +96,10 @@ class Console:
                 line += f"\n    note: {note}"
             self._print(line)
 
+    def note(self, text: str) -> None:
+        """A line about the whole run (printed before the summary)."""
+        self._print(f"note: {text}")
+
     def finish(self, results: Sequence[SubmissionResult], where: str) -> None:
         """The summary and where the results went."""
         for line in summary(results, time.perf_counter() - self._start):

@@ -88,7 +88,10 @@ def _system_args() -> list[str]:
 
 
 def jail_command(
-    argv: list[str], scratch_bytes: int = SCRATCH_BYTES, bwrap: str = "bwrap"
+    argv: list[str],
+    scratch_bytes: int = SCRATCH_BYTES,
+    bwrap: str = "bwrap",
+    capabilities: tuple[str, ...] = (),
 ) -> list[str]:
     """``argv`` run by bubblewrap in a fresh sandbox whose only writable folder is its scratch.
 
@@ -96,11 +99,18 @@ def jail_command(
         argv: the command to run inside (its paths as the child sees them: unchanged).
         scratch_bytes: the size of the scratch tmpfs at :data:`SCRATCH` (also ``/tmp``).
         bwrap: the bubblewrap executable.
+        capabilities: capabilities to keep inside (e.g. ``CAP_SYS_ADMIN`` for the zygote, which
+            makes namespaces for its children); they then hold in a user namespace of the
+            sandbox's own, never over the machine.
 
     Returns:
         The command line to start (the README's "For instructors" explains the sandbox).
     """
     args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL"]
+    if capabilities:
+        args[2:2] = ["--unshare-user"]
+        for cap in capabilities:
+            args += ["--cap-add", cap]
     args += ["--tmpfs", "/", *_system_args()]
     paths = readonly_paths()
     # A checkout (and so its venv) may live under /tmp: then /tmp holds those read-only folders
@@ -191,6 +201,16 @@ class PidsLimit:
         if self.path is not None:
             with contextlib.suppress(OSError), open(self.path / "cgroup.procs", "w") as fh:
                 fh.write("0")
+
+    def procs_file(self):
+        """``cgroup.procs`` opened for writing: a process that writes ``0`` to it joins the group.
+
+        Opened here, by the grader, so that a process without the right to move itself (in a
+        sandbox) can still join through the inherited descriptor.
+        """
+        if self.path is None:
+            raise RuntimeError("no pids cgroup here")
+        return open(self.path / "cgroup.procs", "wb", buffering=0)
 
     def remove(self) -> None:
         """Remove the cgroup (its processes must be gone)."""

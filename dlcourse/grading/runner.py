@@ -10,6 +10,7 @@ such (:mod:`dlcourse.grading.scope`).
 
 from __future__ import annotations
 
+import ast
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from pathlib import Path
 import nbformat
 
 from dlcourse.authoring.source import LabSource, QuestionSpec
-from dlcourse.grading import scope, status
+from dlcourse.grading import protocol, scope, status
 from dlcourse.grading.answers import adopt_answers
 from dlcourse.grading.judge import QuestionResult, problem_result, run_question
 from dlcourse.grading.registry import TestCase, collecting_hidden, get_lab
@@ -37,6 +38,7 @@ __all__ = [
     "SubmissionResult",
     "build_program",
     "grade_submission",
+    "lab_imports",
     "load_plan",
     "names_outside_program",
 ]
@@ -167,12 +169,30 @@ def names_outside_program(
     return set().union(*(scope.defined_names(src) for src in cells)) - ran
 
 
+def lab_imports(program: list[ProgramCell]) -> tuple[str, ...]:
+    """The modules the lab's own cells import (a warm child finds them imported already)."""
+    names: set[str] = set()
+    for cell in program:
+        if cell.question is not None:
+            continue  # never import on a student's word
+        try:
+            tree = ast.parse(protocol.strip_magics(cell.code))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module)
+    return tuple(sorted(names))
+
+
 class _Runner:
     """Runs a program in a session, restarting it after a timeout or a crash."""
 
     def __init__(self, program: list[ProgramCell], limits: Limits, notes: list[str]):
         self.program, self.limits, self.notes = program, limits, notes
-        self.session = Session(limits)
+        self.session = Session(limits, preload=lab_imports(program))
         self.good: list[ProgramCell] = []  # cells that ran, replayed after a restart
         self.cell_problems: dict[str, StudentProblem] = {}
 

@@ -21,83 +21,24 @@ import select
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dlcourse.grading import protocol
-from dlcourse.grading.jail import PidsLimit, SandboxUnavailable, jail_command, sandbox_problem
+from dlcourse.grading.jail import PidsLimit, SandboxUnavailable, sandbox_problem
+from dlcourse.grading.limits import Limits, child_env
+from dlcourse.grading.spawn import Child, kill_child, start_cold, start_warm
 from dlcourse.grading.status import StudentCrashed, StudentTimeout
 from dlcourse.grading.student import Student
+from dlcourse.grading.warm import WarmChild
 from dlcourse.grading.wire import CallInfo, decode, encode
 
-__all__ = ["Limits", "RemoteStudent", "Session", "kill_all_sessions"]
+__all__ = ["Limits", "RemoteStudent", "Session", "child_env", "kill_all_sessions"]
 
 _MAX_REPLY_BYTES = 256 * 2**20
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits for one student's code.
-
-    Attributes:
-        question_seconds: wall time for all calls of one question's tests (``None``: the lab's).
-        cell_seconds: wall time for running one notebook cell.
-        memory_mb: address-space limit of the child process (``None``: no limit).
-        output_bytes: the most bytes the child may write to any file, its output included.
-        processes: the most processes and threads the child may have at once (a pids cgroup,
-            where the machine offers one; ``None``: no limit).
-        sandbox: run the child in the bubblewrap sandbox; :meth:`Session.start` raises
-            :class:`~dlcourse.grading.jail.SandboxUnavailable` when there is none. ``False`` runs
-            student code with the grader's rights: only for code you trust.
-    """
-
-    question_seconds: float | None = None
-    cell_seconds: float = 60.0
-    memory_mb: int | None = 6144
-    output_bytes: int = 4 * 2**20
-    processes: int | None = 256
-    sandbox: bool = True
-
-    def __post_init__(self):
-        """Refuse limits that are not positive."""
-        for name in ("question_seconds", "cell_seconds", "memory_mb", "output_bytes", "processes"):
-            value = getattr(self, name)
-            if value is not None and value <= 0:
-                raise ValueError(f"Limits.{name} must be positive, got {value!r}")
-
-
-def _child_limits(limits: Limits, pids: PidsLimit | None):
-    def apply() -> None:  # runs in the child between fork and exec
-        import resource
-
-        if pids is not None:
-            pids.enter()
-
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes))
-        if limits.memory_mb is not None:
-            size = limits.memory_mb * 2**20
-            resource.setrlimit(resource.RLIMIT_AS, (size, size))
-
-    return apply
-
-
-def _child_env(scratch: Path) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(scratch),
-        "TMPDIR": str(scratch),
-        "MPLBACKEND": "Agg",
-        "OMP_NUM_THREADS": "1",
-        "OMP_WAIT_POLICY": "PASSIVE",
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
 
 
 _LIVE: set[Session] = set()  # sessions with a scratch folder, for kill_all_sessions
@@ -112,8 +53,7 @@ def kill_all_sessions() -> None:
     for session in list(_LIVE):
         proc = session._proc
         if proc is not None:
-            with contextlib.suppress(OSError):
-                os.killpg(proc.pid, signal.SIGKILL)
+            kill_child(proc)
             with contextlib.suppress(Exception):
                 proc.wait(timeout=5)
         if session._pids is not None:
@@ -137,45 +77,40 @@ def _remove_stale_folders(root: str) -> None:
 class Session:
     """One child process running one student's code."""
 
-    def __init__(self, limits: Limits = Limits()):
-        """A session under ``limits``; the child starts with :meth:`start`."""
+    def __init__(self, limits: Limits = Limits(), preload: tuple[str, ...] = ()):
+        """A session under ``limits``; the child starts with :meth:`start`.
+
+        ``preload`` names modules a warm child should find imported (the lab's own imports).
+        """
         self.limits = limits
+        self.preload = preload
         _remove_stale_folders(tempfile.gettempdir())
         self._dir = tempfile.TemporaryDirectory(prefix=f"dlcourse-grade-{os.getpid()}-")
         self._scratch = Path(self._dir.name) / "scratch"
         self._scratch.mkdir()
-        self._proc: subprocess.Popen | None = None
+        self._proc: Child | None = None
         self._pids: PidsLimit | None = None
         self._buffer = b""
         _LIVE.add(self)
 
     def start(self) -> None:
-        """Start a fresh child (any previous one is killed)."""
+        """Start a fresh child (any previous one is killed): forked warm, or else started cold."""
         self.close_child()
         if self.limits.sandbox and sandbox_problem() is not None:
             raise SandboxUnavailable(sandbox_problem())
-        cmd = [sys.executable, "-I", "-m", "dlcourse.grading.sandbox"]
         if self.limits.processes is not None and self._pids is None:
             self._pids = PidsLimit(self.limits.processes)
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
-        cmd += [str(req_r), str(resp_w)]
-        if self.limits.sandbox:
-            cmd = jail_command(cmd)
         self._log = open(Path(self._dir.name) / "output.log", "wb")
-        self._proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            pass_fds=(req_r, resp_w),
-            cwd=self._scratch,
-            env=_child_env(self._scratch),  # the sandbox sets HOME and TMPDIR to its own
-            start_new_session=True,
-            preexec_fn=_child_limits(self.limits, self._pids),
-        )
-        os.close(req_r)
-        os.close(resp_w)
+        args = (self.limits, (req_r, resp_w), self._log, self._pids, self._scratch)
+        try:
+            self._proc = start_warm(*args, self.preload) if self.limits.warm else None
+            if self._proc is None:
+                self._proc = start_cold(*args)
+        finally:
+            os.close(req_r)
+            os.close(resp_w)
         self._req = os.fdopen(req_w, "w", encoding="utf-8")
         self._resp = resp_r
         self._buffer = b""
@@ -226,7 +161,10 @@ class Session:
                 code = self._proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.close_child()
-        if code is not None and self.limits.sandbox and 128 < code < 128 + signal.NSIG:
+        if isinstance(self._proc, WarmChild) and self._proc.error is not None:
+            return f"the process running your code ended: {self._proc.error}"
+        sandboxed = self.limits.sandbox or isinstance(self._proc, WarmChild)
+        if code is not None and sandboxed and 128 < code < 128 + signal.NSIG:
             code = 128 - code  # bubblewrap exits with 128 + N when its child died of signal N
         if code is not None and code < 0:
             try:
@@ -274,11 +212,9 @@ class Session:
         """Kill the child (if any) and close its pipes; the session can :meth:`start` again."""
         if self._proc is not None:
             if self._proc.poll() is None:
-                try:
-                    os.killpg(self._proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            self._proc.wait()
+                kill_child(self._proc)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._proc.wait(timeout=30)
             self._req.close()
             os.close(self._resp)
             self._log.close()
