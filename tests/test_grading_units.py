@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
+import struct
 
 import nbformat
 import numpy as np
@@ -49,20 +49,33 @@ def test_encode_decode_round_trip_keeps_arrays_and_special_floats():
         "b": [1, 2.5, float("nan"), float("-inf")],
         "c": None,
     }
-    back = decode(encode(data))
+    back = decode(encode(data)[8:])
     assert back["a"].dtype == np.float32 and np.array_equal(back["a"], data["a"])
     assert back["b"][:2] == [1, 2.5] and math.isnan(back["b"][2]) and back["b"][3] == float("-inf")
     assert back["c"] is None
 
 
-def test_decode_refuses_pickled_object_arrays():
-    buf = io.BytesIO()
-    np.save(buf, np.array([{"x": 1}], dtype=object), allow_pickle=True)
-    import base64
+def _frame(header: dict, *buffers: bytes) -> bytes:
+    """A frame body as :func:`encode` writes it, with any header (for damaged messages)."""
+    text = json.dumps(header).encode()
+    parts = [struct.pack("<Q", len(text)), text]
+    for buffer in buffers:
+        parts += [struct.pack("<Q", len(buffer)), buffer]
+    return b"".join(parts)
 
-    line = json.dumps({"__ndarray__": base64.b64encode(buf.getvalue()).decode()})
-    with pytest.raises(ValueError):  # numpy refuses to unpickle with allow_pickle=False
-        decode(line)
+
+def test_decode_refuses_object_arrays_and_damaged_frames():
+    assert decode(encode({"x": np.ones(3)})[8:])["x"].tolist() == [1.0, 1.0, 1.0]
+    pickled = {"__ndarray__": 0, "dtype": "|O", "shape": [1]}
+    with pytest.raises(NotPlainData, match="dtype object"):
+        decode(_frame(pickled, b"\0" * 8))
+    too_short = {"__ndarray__": 0, "dtype": "<f4", "shape": [4]}
+    with pytest.raises(NotPlainData, match="does not fit its bytes"):
+        decode(_frame(too_short, b"\0" * 8))
+    with pytest.raises(NotPlainData, match="bad array index"):
+        decode(_frame({"__ndarray__": 3, "dtype": "<f4", "shape": [2]}, b"\0" * 8))
+    with pytest.raises(NotPlainData, match="damaged"):
+        decode(b"\xff" * 12)
 
 
 def test_to_plain_converts_tensors_and_refuses_objects():
@@ -283,7 +296,7 @@ def test_protocol_requests_are_answered_by_the_child_dispatch_table():
     state = protocol.ChildState()
 
     def ask(request):  # through the wire both ways, as between the processes
-        return decode(encode(protocol.dispatch(state, decode(encode(request)))))
+        return decode(encode(protocol.dispatch(state, decode(encode(request)[8:])))[8:])
 
     cell = "def double(x):\n    return 2 * x\n\ndef todo(x):\n    raise NotImplementedError('q1')"
     assert ask(protocol.exec_request(cell, "your cell for q1")) == {"status": "ok", "message": ""}

@@ -88,7 +88,11 @@ def call_reply(reply: dict) -> CallInfo:
     """The :class:`~dlcourse.grading.wire.CallInfo` of a ``call`` reply, or the problem raised."""
     raise_problem(reply)
     ok = reply["ok"]
-    return CallInfo(ok["value"], list(ok["args_after"]), ok["returned_arg"])
+    after, returned = list(ok["args_after"]), ok["returned_arg"]
+    if type(returned) is int and 0 <= returned < len(after) and after[returned] is None:
+        value = ok["value"]  # the child sends a returned argument once, as the value
+        after[returned] = value.copy() if hasattr(value, "copy") else value
+    return CallInfo(ok["value"], after, returned)
 
 
 def _problem(exc: StudentProblem) -> dict:
@@ -153,13 +157,10 @@ def _call(state: ChildState, request: dict) -> dict:
         )
     except StudentProblem as exc:
         return _problem(exc)
-    return {
-        "ok": {
-            "value": info.value,
-            "args_after": info.args_after,
-            "returned_arg": info.returned_arg,
-        }
-    }
+    after = list(info.args_after)
+    if info.returned_arg is not None:
+        after[info.returned_arg] = None  # the same as the value: not sent twice
+    return {"ok": {"value": info.value, "args_after": after, "returned_arg": info.returned_arg}}
 
 
 def _source(state: ChildState, request: dict) -> dict:

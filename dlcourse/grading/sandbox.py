@@ -1,8 +1,9 @@
 """The child process that runs a student's code for the autograder.
 
 Started as ``python -I -m dlcourse.grading.sandbox REQ_FD RESP_FD`` by
-:class:`dlcourse.grading.session.Session`. It reads one JSON request per line from ``REQ_FD`` and
-answers one JSON line on ``RESP_FD``; the operations and their replies are in
+:class:`dlcourse.grading.session.Session` (or forked warm by :mod:`dlcourse.grading.zygote`). It
+reads one request frame (:func:`dlcourse.grading.wire.encode`) at a time from ``REQ_FD`` and
+answers one frame on ``RESP_FD``; the operations and their replies are in
 :mod:`dlcourse.grading.protocol`.
 
 Standard input is closed and standard output/error go to a capped log file, so nothing the student
@@ -32,18 +33,18 @@ def main(argv: list[str] | None = None) -> int:
     """Serve requests from the file descriptors in ``argv`` until ``exit`` or end of input."""
     argv = sys.argv[1:] if argv is None else argv
     req_fd, resp_fd = int(argv[0]), int(argv[1])
-    from dlcourse.grading.wire import decode, encode
+    from dlcourse.grading.wire import decode, encode, read_frame
 
-    requests = os.fdopen(req_fd, "r", encoding="utf-8")
-    responses = os.fdopen(resp_fd, "w", encoding="utf-8")
+    requests = os.fdopen(req_fd, "rb")
+    responses = os.fdopen(resp_fd, "wb")
     state = ChildState()
-    for line in requests:
-        request = decode(line)
+    while (body := read_frame(requests)) is not None:
+        request = decode(body)
         if request.get("op") == EXIT:
             break
         reply = dispatch(state, request)
         _flush_output()
-        responses.write(encode(reply) + "\n")
+        responses.write(encode(reply))
         responses.flush()
     return 0
 

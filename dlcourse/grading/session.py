@@ -34,7 +34,7 @@ from dlcourse.grading.spawn import Child, kill_child, start_cold, start_warm
 from dlcourse.grading.status import StudentCrashed, StudentTimeout
 from dlcourse.grading.student import Student
 from dlcourse.grading.warm import WarmChild
-from dlcourse.grading.wire import CallInfo, decode, encode
+from dlcourse.grading.wire import CallInfo, NotPlainData, decode, encode, frame_size
 
 __all__ = ["Limits", "RemoteStudent", "Session", "child_env", "kill_all_sessions"]
 
@@ -90,7 +90,7 @@ class Session:
         self._scratch.mkdir()
         self._proc: Child | None = None
         self._pids: PidsLimit | None = None
-        self._buffer = b""
+        self._buffer = bytearray()
         _LIVE.add(self)
 
     def start(self) -> None:
@@ -111,9 +111,9 @@ class Session:
         finally:
             os.close(req_r)
             os.close(resp_w)
-        self._req = os.fdopen(req_w, "w", encoding="utf-8")
+        self._req = os.fdopen(req_w, "wb")
         self._resp = resp_r
-        self._buffer = b""
+        self._buffer = bytearray()
 
     @property
     def alive(self) -> bool:
@@ -125,14 +125,19 @@ class Session:
         if not self.alive:
             raise StudentCrashed(self._death_message())
         try:
-            self._req.write(encode(message) + "\n")
+            self._req.write(encode(message))
             self._req.flush()
         except (BrokenPipeError, OSError):
             raise StudentCrashed(self._death_message()) from None
-        return decode(self._read_line(time.monotonic() + timeout, timeout))
+        body = self._read_frame(time.monotonic() + timeout, timeout)
+        try:
+            return decode(body)
+        except NotPlainData as exc:
+            self.close_child()
+            raise StudentCrashed(f"the process running your code sent a damaged reply ({exc})")
 
-    def _read_line(self, deadline: float, timeout: float) -> bytes:
-        while b"\n" not in self._buffer:
+    def _read_frame(self, deadline: float, timeout: float) -> bytes:
+        while len(self._buffer) < 8 or len(self._buffer) < 8 + frame_size(self._buffer[:8]):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self.close_child()
@@ -146,13 +151,15 @@ class Session:
             if not chunk:
                 raise StudentCrashed(self._death_message())
             self._buffer += chunk
-            if len(self._buffer) > _MAX_REPLY_BYTES:
+            if len(self._buffer) >= 8 and frame_size(self._buffer[:8]) > _MAX_REPLY_BYTES:
                 self.close_child()
                 raise StudentCrashed(
                     "your code returned more data than the grader accepts (256 MB)"
                 )
-        line, _, self._buffer = self._buffer.partition(b"\n")
-        return line
+        end = 8 + frame_size(self._buffer[:8])
+        body = bytes(self._buffer[8:end])
+        del self._buffer[:end]
+        return body
 
     def _death_message(self) -> str:
         code = None
@@ -224,7 +231,7 @@ class Session:
         """Kill the child and remove its scratch folder (and its pids cgroup)."""
         self.close_child()
         if self._pids is not None:
-            self._pids.remove()
+            self._pids.remove(wait=False)
         self._dir.cleanup()
         _LIVE.discard(self)
 

@@ -2,8 +2,9 @@
 
 Student code runs in a child process; tests and judging run in the grader. The two sides exchange
 only plain data: ``None``, booleans, numbers, strings, lists, string-keyed dicts and NumPy arrays of
-numbers. Arrays travel as ``.npy`` bytes read back with ``allow_pickle=False``, so nothing the
-student's process sends can execute code in the grader.
+numbers. Each message is one frame (:func:`encode`): a JSON header, then the arrays' raw bytes,
+read back as numeric arrays only, so nothing the student's process sends can execute code in the
+grader.
 
 Tests describe the *inputs* of a call with small specs that the child turns into real objects:
 :func:`empty` (a tensor to fill in place), :func:`parameter` (an ``nn.Parameter`` that requires
@@ -14,10 +15,9 @@ tensor with given values). The same specs and conversions serve the in-notebook
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import math
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +31,10 @@ __all__ = [
     "decode",
     "empty",
     "encode",
+    "frame_size",
     "materialize",
     "parameter",
+    "read_frame",
     "seeded",
     "tensor",
     "to_plain",
@@ -76,8 +78,11 @@ def parameter(*shape: int, dtype: str = "float32") -> dict:
     An initializer that fills it in place outside ``torch.no_grad()`` raises in the student's
     process, exactly as it would on a real model's weight.
     """
-    return {_SPEC: "parameter", "shape": _shape("parameter", shape),
-            "dtype": _dtype("parameter", dtype)}
+    return {
+        _SPEC: "parameter",
+        "shape": _shape("parameter", shape),
+        "dtype": _dtype("parameter", dtype),
+    }
 
 
 def _shape(where: str, shape: tuple) -> list[int]:
@@ -162,43 +167,95 @@ def to_plain(obj: Any, _depth: int = 0) -> Any:
     )
 
 
-def _encode_obj(obj: Any) -> Any:
+def _encode_obj(obj: Any, arrays: list[np.ndarray]) -> Any:
     if isinstance(obj, np.ndarray):
-        buf = io.BytesIO()
-        np.save(buf, obj, allow_pickle=False)
-        return {_ARRAY: base64.b64encode(buf.getvalue()).decode("ascii")}
+        arrays.append(np.ascontiguousarray(obj))
+        return {_ARRAY: len(arrays) - 1, "dtype": obj.dtype.str, "shape": list(obj.shape)}
     if isinstance(obj, float) and not math.isfinite(obj):
         return {_FLOAT: repr(obj)}
     if isinstance(obj, dict):
-        return {k: _encode_obj(v) for k, v in obj.items()}
+        return {k: _encode_obj(v, arrays) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_encode_obj(v) for v in obj]
+        return [_encode_obj(v, arrays) for v in obj]
     return obj
 
 
-def _decode_obj(obj: Any) -> Any:
+def _array(ref: dict, buffers: list[memoryview]) -> np.ndarray:
+    """An array from its header entry and raw buffer; only numeric dtypes, sizes that add up."""
+    if set(ref) != {_ARRAY, "dtype", "shape"} or not isinstance(ref["dtype"], str):
+        raise NotPlainData(f"bad array entry {sorted(ref)}")
+    dtype = np.dtype(ref["dtype"])  # a string such as "<f4": never a pickled object
+    if dtype.kind not in "biuf":
+        raise NotPlainData(f"refusing an array of dtype {dtype}")
+    shape = ref["shape"]
+    if not (isinstance(shape, list) and all(type(n) is int and n >= 0 for n in shape)):
+        raise NotPlainData(f"bad array shape {shape!r}")
+    index = ref[_ARRAY]
+    if type(index) is not int or not 0 <= index < len(buffers):
+        raise NotPlainData(f"bad array index {index!r}")
+    raw = buffers[index]
+    if len(raw) != math.prod(shape) * dtype.itemsize:
+        raise NotPlainData(f"array of shape {shape} and dtype {dtype} does not fit its bytes")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+
+
+def _decode_obj(obj: Any, buffers: list[memoryview]) -> Any:
     if isinstance(obj, dict):
-        if set(obj) == {_ARRAY}:
-            raw = base64.b64decode(obj[_ARRAY].encode("ascii"), validate=True)
-            arr = np.load(io.BytesIO(raw), allow_pickle=False)
-            if arr.dtype.kind not in "biuf":
-                raise NotPlainData(f"refusing an array of dtype {arr.dtype}")
-            return arr
+        if _ARRAY in obj:
+            return _array(obj, buffers)
         if set(obj) == {_FLOAT}:
             if obj[_FLOAT] not in ("nan", "inf", "-inf"):
                 raise NotPlainData(f"bad float marker {obj[_FLOAT]!r}")
             return float(obj[_FLOAT])
-        return {k: _decode_obj(v) for k, v in obj.items()}
+        return {k: _decode_obj(v, buffers) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_decode_obj(v) for v in obj]
+        return [_decode_obj(v, buffers) for v in obj]
     return obj
 
 
-def encode(obj: Any) -> str:
-    """Serialize plain data (with arrays and non-finite floats) to one line of JSON."""
-    return json.dumps(_encode_obj(obj), allow_nan=False, separators=(",", ":"))
+_SIZE = struct.Struct("<Q")
 
 
-def decode(line: str | bytes) -> Any:
-    """Inverse of :func:`encode`. Only JSON and ``.npy`` arrays are parsed; nothing is executed."""
-    return _decode_obj(json.loads(line))
+def encode(obj: Any) -> bytes:
+    """Serialize plain data (with arrays and non-finite floats) to one frame of bytes.
+
+    A frame is its length (8 bytes, little-endian), a JSON header of that many bytes minus the
+    arrays' share, in which each array is ``{"__ndarray__": i, "dtype", "shape"}``, then each
+    array's raw bytes, each preceded by its length: no text encoding of the numbers, no pickle.
+    """
+    arrays: list[np.ndarray] = []
+    header = json.dumps(_encode_obj(obj, arrays), allow_nan=False, separators=(",", ":"))
+    parts = [_SIZE.pack(len(header)), header.encode()]
+    for array in arrays:
+        parts += [_SIZE.pack(array.nbytes), array.tobytes()]
+    body = b"".join(parts)
+    return _SIZE.pack(len(body)) + body
+
+
+def frame_size(prefix: bytes | bytearray) -> int:
+    """The length of the frame body that follows the 8-byte ``prefix``."""
+    return int(_SIZE.unpack(prefix)[0])
+
+
+def decode(body: bytes) -> Any:
+    """Inverse of :func:`encode`, given the frame without its 8-byte length; nothing is executed."""
+    view = memoryview(body)
+    try:
+        (size,) = _SIZE.unpack_from(view, 0)
+        header = json.loads(bytes(view[8 : 8 + size]))
+        buffers, at = [], 8 + size
+        while at < len(view):
+            (size,) = _SIZE.unpack_from(view, at)
+            buffers.append(view[at + 8 : at + 8 + size])
+            at += 8 + size
+    except (struct.error, ValueError) as exc:
+        raise NotPlainData(f"a damaged message ({exc})") from None
+    return _decode_obj(header, buffers)
+
+
+def read_frame(stream) -> bytes | None:
+    """The next frame body from a binary ``stream``; ``None`` at its end."""
+    prefix = stream.read(8)
+    if len(prefix) < 8:
+        return None
+    return stream.read(frame_size(prefix))

@@ -8,6 +8,7 @@ book: Weight initialization.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -40,8 +41,16 @@ def reference_stds(
 
     The question fixes the draws: ``g = torch.Generator().manual_seed(seed)``, then
     ``x = torch.randn(width, generator=g)``, then per layer ``a = torch.randn(width, width,
-    generator=g) * weight_std`` and ``x = f(a @ x)``, recording ``x.std().item()``.
+    generator=g) * weight_std`` and ``x = f(a @ x)``, recording ``x.std().item()``. Computed once
+    per set of arguments in a process: the grader compares every submission with the same ones.
     """
+    return list(_reference_stds(weight_std, activation, depth, width, seed, mistake))
+
+
+@functools.lru_cache(maxsize=64)
+def _reference_stds(
+    weight_std: float, activation: str, depth: int, width: int, seed: int, mistake: str | None
+) -> tuple[float, ...]:
     import torch
 
     f = {"none": lambda t: t, "tanh": torch.tanh, "relu": torch.relu}[activation]
@@ -58,7 +67,7 @@ def reference_stds(
         x = f(pre)
         seen = pre if mistake == "pre" else x0 if mistake == "input_only" else x
         stds.append(seen.std(correction=0 if mistake == "population" else 1).item())
-    return stds
+    return tuple(stds)
 
 
 def layer_stds_of(student: Any, weight_std: float, activation: str, **kwargs: Any) -> list[float]:

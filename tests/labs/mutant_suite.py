@@ -39,7 +39,8 @@ def mutant_suite(lab: str, table: Table, questions: list[str], points: float = 1
 
     @pytest.mark.parametrize("name", list(mutants))
     def test_each_mutant_loses_exactly_its_question(graded, name):
-        assert mutant_verdict(graded, name, mutants[name]) is None
+        verdict = mutant_verdict(graded, name, mutants[name])
+        assert verdict is None, verdict
 
     return (
         mutants,
