@@ -29,7 +29,7 @@ help:
 	@echo "make lint   ruff (pyflakes, pycodestyle, import order, Google docstrings) and mypy"
 	@echo "make labs   regenerate labs/ from solutions/"
 	@echo "make serve  preview the built book at http://localhost:$(PORT)/ (after make book)"
-	@echo "make bench  print timing tables: notebooks, grading throughput, book build (benchmarks/)"
+	@echo "make bench  print timing tables: notebooks, grading against nbgrader, book build (benchmarks/)"
 
 install: $(STAMP) $(VENDOR)/.installed
 
@@ -117,7 +117,7 @@ test-gpu: install
 
 bench: install
 	$(PY) benchmarks/notebook_times.py
-	$(PY) benchmarks/grading_throughput.py
+	$(PY) benchmarks/grading.py
 	$(PY) benchmarks/book_build.py
 
 clean:

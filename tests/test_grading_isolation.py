@@ -188,6 +188,19 @@ def _hostile(out: Path, marker: str) -> dict[str, str]:
             "for _ in range(children):\n    os.wait()\n"
             "if children >= 1000:\n    leaks.append('no limit on processes')\n"
         ),
+        "reaches_the_zygote": _escape_check(
+            "pids = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())\n"
+            "if pids != [1, os.getpid()]:\n    leaks.append(f'sees {pids}')\n"
+            "for path in ['/proc/1/environ', '/proc/1/mem']:\n    try:\n"
+            "        open(path, 'rb').read(1)\n        leaks.append(path)\n"
+            "    except OSError:\n        pass\n"
+            "import ctypes\nlibc = ctypes.CDLL(None)\n"
+            "if libc.mount(b'none', b'/usr', b'tmpfs', 0, None) == 0:\n"
+            "    leaks.append('mounted over /usr')\n"
+            "if libc.umount2(b'/proc', 2) == 0:\n    leaks.append('unmounted /proc')\n"
+            "caps = [l for l in open('/proc/self/status') if l.startswith('CapEff')]\n"
+            "if caps and int(caps[0].split()[1], 16):\n    leaks.append(caps[0])\n"
+        ),
         "zz_forks_forever": _forker(marker),
     }
 
@@ -246,8 +259,8 @@ def hostile(sandbox_verified, clean, tmp_path_factory):
 def test_the_batch_completes(hostile):
     code, out, _ = hostile
     assert code == 0
-    assert len(list(out.glob(f"*/{LAB}.json"))) == 3 + 9
-    assert (out / f"{LAB}_gradebook.csv").read_text().count("\n") == 1 + 3 + 9
+    assert len(list(out.glob(f"*/{LAB}.json"))) == 3 + len(_hostile(out, "marker"))
+    assert (out / f"{LAB}_gradebook.csv").read_text().count("\n") == 1 + 3 + len(_hostile(out, "m"))
 
 
 def test_other_students_results_equal_a_clean_run(clean, hostile):
@@ -274,7 +287,14 @@ def test_killing_its_own_group_crashes_only_that_question(hostile):
     assert "SIGKILL" in message["message"]
 
 
-ESCAPES = ["reads_solutions", "writes_results", "writes_outside", "network", "fork_bomb"]
+ESCAPES = [
+    "reads_solutions",
+    "writes_results",
+    "writes_outside",
+    "network",
+    "fork_bomb",
+    "reaches_the_zygote",
+]
 
 
 @pytest.mark.parametrize("student", ESCAPES)
