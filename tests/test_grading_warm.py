@@ -208,3 +208,22 @@ def test_children_are_forked_concurrently(isolated):
         thread.join()
     assert pids == [2, 2, 2, 2]
     assert os.path.exists("/proc/self")  # the grader itself is untouched
+
+
+def test_the_zygote_outlives_the_thread_that_first_needed_it(isolated, monkeypatch):
+    """Bubblewrap ends the zygote with the thread that started it: that must not be a worker's."""
+    monkeypatch.setattr(warm, "_shared", {})
+    monkeypatch.setattr(warm, "_problem", {})
+    worker = threading.Thread(target=warm.shared_zygote)
+    worker.start()
+    worker.join()
+    zygote = warm._shared[True]
+    try:
+        time.sleep(0.5)  # a parent-death signal would have arrived by now
+        assert zygote.alive
+        with Session(Limits()) as session:
+            session.start()
+            assert session._proc._zygote is zygote
+            assert session.exec_cell("x = 1", "cell", 30)["status"] == "ok"
+    finally:
+        zygote.close()

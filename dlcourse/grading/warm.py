@@ -11,6 +11,7 @@ bubblewrap, as safe and slower; :func:`warm_problem` says why.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import socket
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from dlcourse.grading.jail import SCRATCH, SCRATCH_BYTES, SHM_BYTES, jail_command
@@ -76,6 +78,7 @@ class Zygote:
     def __init__(self, isolate: bool = True):
         """Start the zygote and wait until it is ready; raises :class:`ZygoteUnavailable`."""
         self.isolate = isolate
+        self._ended = False
         self._ids = itertools.count()
         self._children: dict[int, WarmChild] = {}
         self._lock = threading.Lock()
@@ -118,7 +121,7 @@ class Zygote:
     @property
     def alive(self) -> bool:
         """Whether the zygote is still serving."""
-        return self._proc.poll() is None and self._sock.fileno() >= 0
+        return not self._ended and self._proc.poll() is None
 
     def _read(self) -> None:
         """Route the zygote's messages to the children; on its end, end them all."""
@@ -128,6 +131,7 @@ class Zygote:
             except OSError:
                 message = None
             if message is None:
+                self._ended = True
                 with self._lock:
                     orphans, self._children = list(self._children.values()), {}
                 for orphan in orphans:
@@ -211,11 +215,18 @@ def shared_zygote(isolate: bool = True) -> Zygote | None:
         if zygote is not None and zygote.alive:
             return zygote
         try:
-            zygote = _shared[isolate] = Zygote(isolate)
+            # started from a thread that lives as long as this process: bubblewrap's
+            # --die-with-parent ends the zygote when the thread that started it ends
+            zygote = _shared[isolate] = _starter().submit(Zygote, isolate).result()
         except (ZygoteUnavailable, OSError) as exc:
             _problem[isolate] = str(exc)
             return None
         return zygote
+
+
+@functools.lru_cache(maxsize=1)
+def _starter() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="dlcourse-zygote")
 
 
 def warm_problem(isolate: bool = True) -> str | None:
