@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from processes import gone, processes_with
 
 from dlcourse.cli import main as cli
 from dlcourse.grading import jail
@@ -205,25 +206,6 @@ def _hostile(out: Path, marker: str) -> dict[str, str]:
     }
 
 
-def _processes_with(marker: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker.encode() in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                pass
-    return found
-
-
-def _gone(marker: str, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while _processes_with(marker) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return not _processes_with(marker)
-
-
 def _files(out: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
@@ -308,7 +290,7 @@ def test_escapes_fail_and_the_answer_still_counts(hostile, student):
 def test_no_student_process_outlives_the_batch(hostile):
     _, out, marker = hostile
     assert _statuses(out, "zz_forks_forever") == ALL_PASSED
-    assert _gone(marker), f"left running: {_processes_with(marker)}"
+    assert gone(marker), f"left running: {processes_with(marker)}"
     assert not list(out.rglob("owned")) and not list(ROOT.glob("owned"))
 
 
@@ -340,10 +322,10 @@ def test_kill_9_mid_batch_then_the_same_command_resumes(sandbox_verified, clean,
     out = tmp_path / "out"
     grader = _grader(submissions, out)
     alice = out / "alice" / f"{LAB}.json"
-    _wait_for(lambda: alice.exists() and _processes_with(marker), 120, "bob_forks's grading")
+    _wait_for(lambda: alice.exists() and processes_with(marker), 120, "bob_forks's grading")
     grader.kill()
     grader.wait()
-    assert _gone(marker), "a student process outlived the grader"
+    assert gone(marker), "a student process outlived the grader"
     assert not (out / f"{LAB}_gradebook.csv").exists()
     inode = alice.stat().st_ino
     rerun = _grader(submissions, out)
@@ -354,7 +336,7 @@ def test_kill_9_mid_batch_then_the_same_command_resumes(sandbox_verified, clean,
     assert _files(out) == _files(reference)
     assert alice.read_bytes() == (clean_out / "alice" / f"{LAB}.json").read_bytes()
     assert _statuses(out, "bob_forks") == ALL_PASSED
-    assert _gone(marker)
+    assert gone(marker)
 
 
 def test_regrade_grades_one_student_again(clean, tmp_path):
@@ -383,7 +365,7 @@ def test_sigterm_stops_at_once_with_one_line(sandbox_verified, tmp_path):
     hangs = _with_q1_prelude(_forker(marker) + "while True: pass")
     _write(tmp_path / "submissions", "hangs", hangs)
     grader = _grader(tmp_path / "submissions", tmp_path / "out")
-    _wait_for(lambda: _processes_with(marker), 60, "the student's process")
+    _wait_for(lambda: processes_with(marker), 60, "the student's process")
     start = time.monotonic()
     grader.send_signal(signal.SIGTERM)
     _, err = grader.communicate(timeout=10)
@@ -391,7 +373,7 @@ def test_sigterm_stops_at_once_with_one_line(sandbox_verified, tmp_path):
     assert grader.returncode == 128 + signal.SIGTERM
     lines = err.decode().strip().splitlines()
     assert len(lines) == 1 and "stopped by SIGTERM" in lines[0], lines
-    assert _gone(marker)
+    assert gone(marker)
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import subprocess
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
+from processes import gone, processes_with
 
 from dlcourse.grading import jail, warm
 from dlcourse.grading.runner import ProgramCell, lab_imports
@@ -105,18 +105,6 @@ def test_two_children_at_once_see_nothing_of_each_other(isolated):
         assert _probe(second)["processes"] == [1, 2]
 
 
-def _processes_with(marker: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker.encode() in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                pass
-    return found
-
-
 def _wait_until(condition, seconds: float = 10.0) -> bool:
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:
@@ -134,9 +122,9 @@ def test_killing_a_child_ends_everything_it_started(isolated):
     with Session(Limits()) as session:
         session.start()
         assert session.exec_cell(leaver, "leaver", 60)["status"] == "ok"
-        assert _wait_until(lambda: _processes_with(marker))
+        assert _wait_until(lambda: processes_with(marker))
         session.close_child()
-        assert _wait_until(lambda: not _processes_with(marker)), "a student process outlived it"
+        assert gone(marker, 10.0), "a student process outlived it"
 
 
 def test_a_child_killed_by_a_signal_is_reported_as_such(isolated):
