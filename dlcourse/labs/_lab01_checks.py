@@ -16,7 +16,8 @@ import numpy as np
 
 from dlcourse.grading import empty, expect, expect_array, expect_close, parameter, seeded
 from dlcourse.grading.expect import Failure, diagnose, fmt
-from dlcourse.grading.owncode import fills_outside_no_grad, find_library_use
+from dlcourse.grading.nograd import fills_outside_no_grad
+from dlcourse.grading.owncode import find_library_use
 from dlcourse.grading.status import StudentRaised
 
 __all__ = [

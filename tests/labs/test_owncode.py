@@ -9,11 +9,8 @@ import pytest
 import torch
 
 import dlcourse.init
-from dlcourse.grading.owncode import (
-    fills_outside_no_grad,
-    find_library_use,
-    library_calls,
-)
+from dlcourse.grading.nograd import fills_outside_no_grad
+from dlcourse.grading.owncode import find_library_use, library_calls
 from dlcourse.grading.student import LocalStudent
 
 # (source, the qualified name the check must report)
