@@ -11,6 +11,7 @@ import subprocess
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from processes import gone, processes_with
@@ -215,3 +216,29 @@ def test_the_zygote_outlives_the_thread_that_first_needed_it(isolated, monkeypat
             assert session.exec_cell("x = 1", "cell", 30)["status"] == "ok"
     finally:
         zygote.close()
+
+
+def test_warm_and_cold_children_grade_alike(isolated, tmp_path):
+    """The same class graded with forked and with freshly started children: the same files."""
+    import nbformat
+
+    from dlcourse.grading.batch import grade_folder
+
+    lab = "lab02_backprop"
+    source = Path(__file__).resolve().parents[1] / "solutions" / f"{lab}.ipynb"
+    blank = source.parents[1] / "labs" / f"{lab}.ipynb"
+    for student, path in [("right", source), ("blank", blank)]:
+        folder = tmp_path / "in" / student
+        folder.mkdir(parents=True)
+        nbformat.write(nbformat.read(path, as_version=4), folder / f"{lab}.ipynb")
+    outputs = {}
+    for warm_start in (True, False):
+        out = tmp_path / f"out-{warm_start}"
+        grade_folder(source, tmp_path / "in", out, jobs=2, limits=Limits(warm=warm_start))
+        outputs[warm_start] = {
+            str(p.relative_to(out)): p.read_bytes()
+            for p in sorted(out.rglob("*"))
+            if p.is_file() and not p.name.startswith(".")
+        }
+    assert outputs[True] == outputs[False]
+    assert any(name.endswith(f"{lab}.json") for name in outputs[True])
