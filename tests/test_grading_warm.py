@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from processes import gone, processes_with
 
-from dlcourse.grading import jail, warm
+from dlcourse.grading import jail, protocol, warm
 from dlcourse.grading.runner import ProgramCell, lab_imports
 from dlcourse.grading.session import Limits, Session
 from dlcourse.grading.status import StudentCrashed
@@ -242,3 +242,17 @@ def test_warm_and_cold_children_grade_alike(isolated, tmp_path):
         }
     assert outputs[True] == outputs[False]
     assert any(name.endswith(f"{lab}.json") for name in outputs[True])
+
+
+def test_a_zygote_whose_children_do_not_work_is_not_used(isolated, monkeypatch):
+    """The zygote's first child runs a probe cell; if it dies, every session starts cold."""
+    monkeypatch.setattr(warm, "_shared", {})
+    monkeypatch.setattr(warm, "_problem", {})
+    code = "import os, sys\nprint('no namespaces here', flush=True)\nos._exit(3)"
+    dying = protocol.exec_request(code, "probe")
+    monkeypatch.setattr(warm, "exec_request", lambda code, label: dying)
+    with Session(Limits()) as session:
+        session.start()
+        assert isinstance(session._proc, subprocess.Popen)
+        assert session.exec_cell("x = 1", "cell", 60)["status"] == "ok"
+    assert "did not work: no namespaces here" in warm.warm_problem()

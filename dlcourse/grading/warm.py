@@ -14,6 +14,7 @@ import contextlib
 import functools
 import itertools
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -24,6 +25,8 @@ from pathlib import Path
 
 from dlcourse.grading.jail import SCRATCH, SCRATCH_BYTES, SHM_BYTES, jail_command
 from dlcourse.grading.limits import child_env
+from dlcourse.grading.protocol import exec_request
+from dlcourse.grading.wire import decode, encode
 from dlcourse.grading.zygote import ISOLATE, PLAIN, recv_message, send_message
 
 __all__ = ["WarmChild", "Zygote", "ZygoteUnavailable", "shared_zygote", "warm_problem"]
@@ -112,6 +115,37 @@ class Zygote:
             raise ZygoteUnavailable(f"the zygote did not start: {why}")
         self._sock.settimeout(None)
         threading.Thread(target=self._read, name="dlcourse-zygote", daemon=True).start()
+        try:
+            self._probe()
+        except Exception as exc:  # whatever went wrong, children must start cold instead
+            self.close()
+            raise ZygoteUnavailable(f"a child forked by the zygote did not work: {exc}") from None
+
+    def _probe(self) -> None:
+        """Fork one child and have it run an empty cell: its namespaces and limits held."""
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        log = open(Path(self._dir.name) / "probe.log", "wb")  # noqa: SIM115 - closed below
+        try:
+            child = self.spawn([req_r, resp_w, log.fileno()], [], {}, self._dir.name)
+            os.close(req_r)
+            os.close(resp_w)
+            req_r = resp_w = -1
+            os.write(req_w, encode(exec_request("pass", "probe")))
+            ready, _, _ = select.select([resp_r], [], [], _START_SECONDS)
+            reply = os.read(resp_r, 1 << 16) if ready else b""
+            if len(reply) < 8 or decode(reply[8:]).get("status") != "ok":
+                code = child.wait(10) if not reply else None
+                child.kill()
+                why = (Path(self._dir.name) / "probe.log").read_text(errors="replace").strip()
+                why = why or self._log_tail() or f"exit code {code}"
+                raise ZygoteUnavailable(why[-400:])
+            child.kill()
+        finally:
+            for fd in (req_r, req_w, resp_r, resp_w):
+                if fd >= 0:
+                    os.close(fd)
+            log.close()
 
     def _log_tail(self) -> str:
         with contextlib.suppress(OSError):
