@@ -17,7 +17,7 @@ import torch
 from torch import Tensor, nn
 
 from dlcourse._validate import check_int, check_real
-from dlcourse.optim._base import ParameterwiseOptimizer, check_lr, scalar_tensor
+from dlcourse.optim._base import ParameterwiseOptimizer, check_lr, zero_state
 from dlcourse.optim.adam import adam_update_
 from dlcourse.optim.surfaces import Surface
 
@@ -108,9 +108,7 @@ class AdamNoBiasCorrection(ParameterwiseOptimizer):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, **_PLAIN))
 
     def _init_state(self, state: dict[str, Any], p: Tensor, group: dict[str, Any]) -> None:
-        state["step"] = scalar_tensor(0.0)
-        state["exp_avg"] = torch.zeros_like(p)
-        state["exp_avg_sq"] = torch.zeros_like(p)
+        zero_state(state, p, "exp_avg", "exp_avg_sq")
 
     def _update(
         self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]

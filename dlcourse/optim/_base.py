@@ -23,6 +23,7 @@ __all__ = [
     "closure_loss",
     "effective_grad",
     "scalar_tensor",
+    "zero_state",
 ]
 
 Params = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -72,6 +73,16 @@ def scalar_tensor(value: float) -> Tensor:
     """
     dtype = torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
     return torch.tensor(value, dtype=dtype)
+
+
+def zero_state(state: dict[str, Any], p: Tensor, *names: str) -> None:
+    """A fresh step counter (``state["step"]``) and a zero buffer shaped like ``p`` per name.
+
+    The buffers keep ``p``'s memory format, as PyTorch's optimizers do.
+    """
+    state["step"] = scalar_tensor(0.0)
+    for name in names:
+        state[name] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
 
 def effective_grad(p: Tensor, weight_decay: float, maximize: bool) -> Tensor:

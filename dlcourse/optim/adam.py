@@ -14,7 +14,7 @@ from dlcourse.optim._base import (
     ParameterwiseOptimizer,
     Params,
     adam_defaults,
-    scalar_tensor,
+    zero_state,
 )
 
 __all__ = ["Adam", "adam_update_"]
@@ -101,11 +101,8 @@ class Adam(ParameterwiseOptimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, state: dict[str, Any], p: Tensor, group: dict[str, Any]) -> None:
-        state["step"] = scalar_tensor(0.0)
-        state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        if group["amsgrad"]:
-            state["max_exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        extra = ("max_exp_avg_sq",) if group["amsgrad"] else ()
+        zero_state(state, p, "exp_avg", "exp_avg_sq", *extra)
 
     def _update(
         self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]

@@ -14,7 +14,7 @@ from dlcourse.optim._base import (
     ParameterwiseOptimizer,
     Params,
     adam_defaults,
-    scalar_tensor,
+    zero_state,
 )
 
 __all__ = ["Adamax", "adamax_update_"]
@@ -80,9 +80,7 @@ class Adamax(ParameterwiseOptimizer):
         super().__init__(params, adam_defaults(lr, betas, eps, weight_decay, maximize))
 
     def _init_state(self, state: dict[str, Any], p: Tensor, group: dict[str, Any]) -> None:
-        state["step"] = scalar_tensor(0.0)
-        state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        state["exp_inf"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        zero_state(state, p, "exp_avg", "exp_inf")
 
     def _update(
         self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]

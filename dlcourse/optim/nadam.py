@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
 from torch import Tensor
 
 from dlcourse._validate import check_real
@@ -16,6 +15,7 @@ from dlcourse.optim._base import (
     Params,
     adam_defaults,
     scalar_tensor,
+    zero_state,
 )
 
 __all__ = ["NAdam", "nadam_update_"]
@@ -105,10 +105,8 @@ class NAdam(ParameterwiseOptimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, state: dict[str, Any], p: Tensor, group: dict[str, Any]) -> None:
-        state["step"] = scalar_tensor(0.0)
+        zero_state(state, p, "exp_avg", "exp_avg_sq")
         state["mu_product"] = scalar_tensor(1.0)
-        state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-        state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
 
     def _update(
         self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]

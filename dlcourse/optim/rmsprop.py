@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
 from torch import Tensor
 
 from dlcourse._validate import check_real
-from dlcourse.optim._base import ParameterwiseOptimizer, Params, check_lr, scalar_tensor
+from dlcourse.optim._base import ParameterwiseOptimizer, Params, check_lr, zero_state
 
 __all__ = ["RMSprop", "rmsprop_update_"]
 
@@ -109,12 +108,12 @@ class RMSprop(ParameterwiseOptimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, state: dict[str, Any], p: Tensor, group: dict[str, Any]) -> None:
-        state["step"] = scalar_tensor(0.0)
-        state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        names = ["square_avg"]
         if group["momentum"] > 0:
-            state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            names.append("momentum_buffer")
         if group["centered"]:
-            state["grad_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            names.append("grad_avg")
+        zero_state(state, p, *names)
 
     def _update(
         self, p: Tensor, grad: Tensor, state: dict[str, Any], group: dict[str, Any]
